@@ -1,0 +1,225 @@
+/* reliabctl's text output; --json prints the daemon's result as is. */
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "reliabctl.h"
+
+char *
+fmt_duration_s(double s, char *buf, size_t len)
+{
+	long t;
+
+	if (!isfinite(s) || s < 0) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (s < 10) {
+		snprintf(buf, len, "%.1fs", s);
+		return buf;
+	}
+	t = (long)s;
+	if (t < 60)
+		snprintf(buf, len, "%lds", t);
+	else if (t < 3600)
+		snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
+	else if (t < 86400)
+		snprintf(buf, len, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
+	else
+		snprintf(buf, len, "%ldd%02ldh", t / 86400, (t % 86400) / 3600);
+	return buf;
+}
+
+static const char *
+str(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : dflt;
+}
+
+static double
+num(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char *
+ms_text(const json_t *o, const char *key, char *buf, size_t len)
+{
+	double ms = num(o, key);
+
+	return fmt_duration_s(ms / 1000.0, buf, len);
+}
+
+void
+print_hello(const json_t *r)
+{
+	printf("%s %s, protocol %lld, pid %lld\n", str(r, "program", "?"),
+	    str(r, "version", "?"),
+	    (long long)json_integer_value(json_object_get(r, "protocol")),
+	    (long long)json_integer_value(json_object_get(r, "pid")));
+}
+
+void
+print_status(const json_t *r)
+{
+	const json_t *children = json_object_get(r, "children"), *c;
+	const json_t *load = json_object_get(r, "load");
+	const json_t *sc = json_object_get(r, "scenario");
+	char up[32], pid[16];
+	size_t i;
+
+	printf("reliabd %s, %s, pid %lld, up %s\n", str(r, "version", "?"),
+	    str(r, "state", "?"),
+	    (long long)json_integer_value(json_object_get(r, "pid")),
+	    fmt_duration_s(num(r, "uptime_s"), up, sizeof(up)));
+	printf("config %s, metrics on %s\n\n", str(r, "config", "?"),
+	    str(r, "metrics", "?"));
+	printf("%-12s %-9s %-9s %-8s %-8s %-8s %-22s %s\n", "NAME", "KIND",
+	    "STATE", "PID", "UPTIME", "RESTARTS", "LAST-EXIT", "METRICS");
+	json_array_foreach(children, i, c) {
+		const json_t *jp = json_object_get(c, "pid");
+
+		if (json_is_integer(jp))
+			snprintf(pid, sizeof(pid), "%lld",
+			    (long long)json_integer_value(jp));
+		else
+			snprintf(pid, sizeof(pid), "-");
+		printf("%-12s %-9s %-9s %-8s %-8s %-8lld %-22s %s\n",
+		    str(c, "name", "?"), str(c, "kind", "?"),
+		    str(c, "state", "?"), pid,
+		    fmt_duration_s(num(c, "uptime_s"), up, sizeof(up)),
+		    (long long)json_integer_value(json_object_get(c, "restarts")),
+		    str(c, "last_exit", "-"), str(c, "metrics", "-"));
+	}
+	printf("\n");
+	if (json_is_object(load))
+		printf("load: %.0f ops/s, %.2f%% errors\n", num(load, "ops_rate"),
+		    100.0 * num(load, "error_rate"));
+	else
+		printf("load: not running\n");
+	if (json_is_object(sc) && strcmp(str(sc, "phase", "idle"), "idle") != 0) {
+		double left = num(sc, "started") + num(sc, "duration_ms") / 1000.0 -
+		    (double)time(NULL);
+
+		printf("run: %s, scenario %s, phase %s, %s left\n",
+		    str(sc, "run", "?"), str(sc, "scenario", "?"),
+		    str(sc, "phase", "?"),
+		    fmt_duration_s(left > 0 ? left : 0, up, sizeof(up)));
+	} else {
+		printf("run: none\n");
+	}
+}
+
+void
+print_list(const json_t *r)
+{
+	const json_t *list = json_object_get(r, "scenarios"), *s;
+	char a[16], b[16], c[16];
+	size_t i;
+
+	printf("%-28s %-7s %-7s %-7s %-8s %s\n", "NAME", "STABLE", "TEST",
+	    "RECOVER", "SOURCE", "DESCRIPTION");
+	json_array_foreach(list, i, s) {
+		const json_t *ph = json_object_get(s, "phases");
+
+		printf("%-28s %-7s %-7s %-7s %-8s %s\n", str(s, "name", "?"),
+		    ms_text(ph, "stabilization", a, sizeof(a)),
+		    ms_text(ph, "testing", b, sizeof(b)),
+		    ms_text(ph, "recovery", c, sizeof(c)),
+		    str(s, "source", "-"), str(s, "description", ""));
+	}
+}
+
+static void
+time_text(double t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!isfinite(t) || localtime_r(&tt, &tm) == NULL)
+		snprintf(buf, len, "-");
+	else
+		strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void
+print_runs(const json_t *r)
+{
+	const json_t *runs = json_object_get(r, "runs"), *run;
+	char when[32], tto[16], ttr[16];
+	size_t i;
+
+	printf("%-24s %-26s %-19s %-8s %-8s %-8s %s\n", "ID", "SCENARIO",
+	    "STARTED", "STATUS", "OPEN", "RECOVER", "REASON");
+	json_array_foreach(runs, i, run) {
+		const json_t *fig = json_object_get(run, "figures");
+		const json_t *open = json_object_get(fig, "time_to_open_s");
+		double first = NAN;
+		const char *k;
+		json_t *v;
+
+		json_object_foreach((json_t *)open, k, v)
+			if (json_is_number(v) &&
+			    (isnan(first) || json_number_value(v) < first))
+				first = json_number_value(v);
+		time_text(num(run, "started"), when, sizeof(when));
+		printf("%-24s %-26s %-19s %-8s %-8s %-8s %s\n",
+		    str(run, "id", "?"), str(run, "scenario", "?"), when,
+		    str(run, "status", "?"), fmt_duration_s(first, tto, sizeof(tto)),
+		    fmt_duration_s(num(fig, "time_to_recover_s"), ttr,
+			sizeof(ttr)),
+		    str(run, "reason", ""));
+	}
+}
+
+void
+print_show(const json_t *r)
+{
+	char *s = json_dumps(json_object_get(r, "run"),
+	    JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+}
+
+void
+print_generic(const json_t *r)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)r, k, v) {
+		char *s = json_is_string(v) ? NULL
+					    : json_dumps(v, JSON_ENCODE_ANY |
+								JSON_COMPACT);
+
+		printf("%s: %s\n", k, s ? s : json_string_value(v));
+		free(s);
+	}
+}
+
+void
+print_event(const json_t *ev)
+{
+	char when[32];
+	char *s;
+	json_t *rest = json_deep_copy(ev);
+
+	time_text(num(ev, "time"), when, sizeof(when));
+	json_object_del(rest, "time");
+	json_object_del(rest, "event");
+	json_object_del(rest, "source");
+	s = json_dumps(rest, JSON_COMPACT | JSON_SORT_KEYS);
+	printf("%s %-10s %-14s %s\n", when, str(ev, "source", "?"),
+	    str(ev, "event", "?"), s ? s : "");
+	fflush(stdout);
+	free(s);
+	json_decref(rest);
+}

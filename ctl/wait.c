@@ -1,0 +1,159 @@
+/* start-scenario --wait: follows the run's events until the worker goes
+ * idle, with a live line on a terminal; the exit status is the worst
+ * verdict seen. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "reliabctl.h"
+#include "util.h"
+
+#define BAR_WIDTH 20
+
+struct live {
+	char scenario[128];
+	char phase[32];
+	double started, duration_s;
+	double ops_rate, error_rate;
+	int have_load;
+};
+
+static void
+live_draw(const struct live *l)
+{
+	char bar[BAR_WIDTH + 1], left[16];
+	double now = now_wall(), frac = 0, rem = 0;
+	int fill;
+
+	if (l->duration_s > 0) {
+		frac = (now - l->started) / l->duration_s;
+		frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
+		rem = l->started + l->duration_s - now;
+	}
+	fill = (int)lround(frac * BAR_WIDTH);
+	for (int i = 0; i < BAR_WIDTH; i++)
+		bar[i] = i < fill ? '#' : '-';
+	bar[BAR_WIDTH] = '\0';
+	printf("\r\033[K%-24.24s %-13s [%s] %6s left", l->scenario,
+	    l->phase[0] ? l->phase : "starting", bar,
+	    fmt_duration_s(rem > 0 ? rem : 0, left, sizeof(left)));
+	if (l->have_load)
+		printf("  %8.0f ops/s  %6.2f%% errors", l->ops_rate,
+		    100.0 * l->error_rate);
+	fflush(stdout);
+}
+
+static void
+poll_load(struct ctl_client *st, struct live *l)
+{
+	json_t *reply, *load;
+
+	if (st->fd < 0)
+		return;
+	reply = client_call(st, "status", NULL, 2000);
+	load = json_object_get(json_object_get(reply, "result"), "load");
+	if (json_is_object(load)) {
+		l->ops_rate = json_number_value(json_object_get(load, "ops_rate"));
+		l->error_rate =
+		    json_number_value(json_object_get(load, "error_rate"));
+		l->have_load = 1;
+	}
+	json_decref(reply);
+}
+
+int
+wait_for_runs(struct ctl_client *cl, const char *socket_path, int json)
+{
+	int tty = !json && isatty(STDOUT_FILENO);
+	int worst = EXIT_OK, seen_run = 0;
+	struct ctl_client st = { .fd = -1 };
+	struct live l;
+	uint64_t last_poll = 0;
+
+	memset(&l, 0, sizeof(l));
+	if (tty && client_connect(&st, socket_path) < 0)
+		st.fd = -1;
+	for (;;) {
+		json_t *ev = client_read(cl, tty ? 250 : -1);
+		const char *name;
+
+		if (tty && now_mono_ms() - last_poll >= 1000) {
+			poll_load(&st, &l);
+			last_poll = now_mono_ms();
+		}
+		if (ev == NULL) {
+			if (cl->fd >= 0 && tty) {
+				/* A timeout: redraw. EOF ends the wait. */
+				char c;
+
+				if (recv(cl->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+					break;
+				live_draw(&l);
+				continue;
+			}
+			break;
+		}
+		name = json_string_value(json_object_get(ev, "event"));
+		if (name && strcmp(name, "phase") == 0) {
+			const char *ph =
+			    json_string_value(json_object_get(ev, "phase"));
+			const char *sc =
+			    json_string_value(json_object_get(ev, "scenario"));
+
+			if (ph && strcmp(ph, "idle") == 0 && seen_run) {
+				json_decref(ev);
+				if (tty)
+					printf("\n");
+				client_close(&st);
+				return worst;
+			}
+			snprintf(l.phase, sizeof(l.phase), "%s", ph ? ph : "?");
+			snprintf(l.scenario, sizeof(l.scenario), "%s",
+			    sc ? sc : "?");
+			l.started = json_number_value(json_object_get(ev, "started"));
+			l.duration_s = json_number_value(
+					   json_object_get(ev, "duration_ms")) /
+			    1000.0;
+		} else if (name && strcmp(name, "run") == 0) {
+			const char *status =
+			    json_string_value(json_object_get(ev, "status"));
+
+			seen_run = 1;
+			if (status && strcmp(status, "failed") == 0 &&
+			    worst == EXIT_OK)
+				worst = EXIT_RUN_FAILED;
+			if (status && strcmp(status, "aborted") == 0)
+				worst = EXIT_RUN_ABORTED;
+			if (tty)
+				printf("\r\033[K");
+			if (json) {
+				char *s = json_dumps(ev, JSON_COMPACT);
+
+				if (s)
+					printf("%s\n", s);
+				free(s);
+			} else {
+				printf("%s: %s %s%s%s\n",
+				    json_string_value(json_object_get(ev, "id")) ?: "?",
+				    json_string_value(json_object_get(ev, "scenario")) ?: "?",
+				    status ? status : "?",
+				    json_string_value(json_object_get(ev, "reason")) ? ": " : "",
+				    json_string_value(json_object_get(ev, "reason")) ?: "");
+			}
+			fflush(stdout);
+		}
+		if (tty)
+			live_draw(&l);
+		json_decref(ev);
+	}
+	if (tty)
+		printf("\n");
+	client_close(&st);
+	fprintf(stderr, "reliabctl: the connection to reliabd ended before the "
+			"runs did\n");
+	return worst != EXIT_OK ? worst : EXIT_REFUSED;
+}

@@ -1,0 +1,37 @@
+/* load start|stop: the load generator on request; a stopped one is not
+ * restarted until started again. */
+#include <string.h>
+
+#include "reliabd.h"
+
+json_t *
+cmd_load(struct cmd_ctx *ctx, json_t *args)
+{
+	const char *action = NULL;
+	struct child *c;
+	char msg[128];
+
+	if (proto_arg_string(args, "action", 1, &action, msg, sizeof(msg)) < 0)
+		return proto_reply_error(ctx->id, PROTO_E_BAD_ARGUMENTS, "%s",
+		    msg);
+	if (strcmp(action, "start") != 0 && strcmp(action, "stop") != 0)
+		return proto_reply_error(ctx->id, PROTO_E_BAD_ARGUMENTS,
+		    "action must be \"start\" or \"stop\", not \"%.32s\"",
+		    action);
+	c = child_find_kind(ctx->d, CHILD_LOADGEN);
+	if (c == NULL)
+		return proto_reply_error(ctx->id, PROTO_E_UNAVAILABLE,
+		    "no load generator is configured");
+	if (strcmp(action, "stop") == 0) {
+		child_stop(c);
+	} else {
+		c->failures = 0;
+		if (c->pid <= 0)
+			child_start(c);
+		else
+			c->want_up = 1;
+	}
+	return proto_reply_ok(ctx->id,
+	    json_pack("{s:s, s:s}", "loadgen", child_state_text(c->state),
+		"action", action));
+}

@@ -1,0 +1,14 @@
+/* reload: re-read the config; a bad one is rejected and the old kept. */
+#include "reliabd.h"
+
+json_t *
+cmd_reload(struct cmd_ctx *ctx, json_t *args)
+{
+	char err[1024];
+
+	(void)args;
+	if (daemon_reload(ctx->d, err, sizeof(err)) < 0)
+		return proto_reply_error(ctx->id, PROTO_E_BAD_CONFIG, "%s", err);
+	return proto_reply_ok(ctx->id,
+	    json_pack("{s:s}", "config", ctx->d->config_path));
+}

@@ -1,0 +1,40 @@
+/* status: the daemon, each child, the load and the current run. */
+#include <unistd.h>
+
+#include "ac-config.h"
+#include "reliabd.h"
+#include "util.h"
+
+json_t *
+cmd_status(struct cmd_ctx *ctx, json_t *args)
+{
+	struct reliabd *d = ctx->d;
+	struct child *c, *lg, *sc;
+	json_t *res, *children;
+
+	(void)args;
+	children = json_array();
+	res = json_pack("{s:s, s:s, s:I, s:f, s:s, s:s, s:o}", "version",
+	    PACKAGE_VERSION, "state", daemon_state_text(d->state), "pid",
+	    (json_int_t)getpid(), "uptime_s",
+	    (double)(now_mono_ms() - d->started_ms) / 1000.0, "config",
+	    d->config_path, "metrics",
+	    d->metrics_live[0] ? d->metrics_live : d->cfg.metrics, "children",
+	    children);
+	if (res == NULL)
+		return proto_reply_error(ctx->id, PROTO_E_INTERNAL,
+		    "out of memory");
+	TAILQ_FOREACH(c, &d->children, entry)
+		json_array_append_new(children, child_status_json(c));
+	lg = child_find_kind(d, CHILD_LOADGEN);
+	if (lg && lg->last_stats && lg->state == CHILD_RUNNING)
+		json_object_set(res, "load", lg->last_stats);
+	else
+		json_object_set_new(res, "load", json_null());
+	sc = child_find_kind(d, CHILD_SCENARIO);
+	if (sc && sc->last_phase && sc->state == CHILD_RUNNING)
+		json_object_set(res, "scenario", sc->last_phase);
+	else
+		json_object_set_new(res, "scenario", json_null());
+	return proto_reply_ok(ctx->id, res);
+}

@@ -1,0 +1,69 @@
+/* Events: what workers report on their channel, and reliabd's own, kept
+ * for `status` and streamed to `watch` clients. */
+#include <string.h>
+
+#include "log.h"
+#include "reliabd.h"
+#include "util.h"
+
+#define EVENT_FIELD_MAX 128
+
+void
+events_emit(struct reliabd *d, const char *name, json_t *fields)
+{
+	json_t *ev = json_pack("{s:s, s:s, s:f}", "event", name, "source",
+	    "reliabd", "time", now_wall());
+
+	if (ev == NULL) {
+		json_decref(fields);
+		return;
+	}
+	if (fields)
+		json_object_update(ev, fields);
+	json_decref(fields);
+	control_broadcast(d, ev);
+	json_decref(ev);
+}
+
+static void
+events_ready(struct child *c, json_t *msg)
+{
+	const char *addr = json_string_value(json_object_get(msg, "metrics"));
+
+	if (addr && strlen(addr) < sizeof(c->metrics_live))
+		strlcpy_r(c->metrics_live, addr, sizeof(c->metrics_live));
+	c->state = CHILD_RUNNING;
+	log_info("%s: ready (metrics on %s)", c->name,
+	    c->metrics_live[0] ? c->metrics_live : "?");
+	daemon_child_changed(c->d, c);
+}
+
+void
+events_from_child(struct child *c, json_t *msg)
+{
+	const char *name = json_string_value(json_object_get(msg, "event"));
+	json_t *ev;
+
+	if (name == NULL || strlen(name) > EVENT_FIELD_MAX)
+		return;
+	if (strcmp(name, "ready") == 0) {
+		events_ready(c, msg);
+	} else if (strcmp(name, "stats") == 0) {
+		json_decref(c->last_stats);
+		c->last_stats = json_incref(msg);
+		daemon_child_changed(c->d, c);
+		return; /* once a second: not worth a watcher's line */
+	} else if (strcmp(name, "phase") == 0) {
+		json_decref(c->last_phase);
+		c->last_phase = json_incref(msg);
+		daemon_child_changed(c->d, c);
+	}
+	ev = json_deep_copy(msg);
+	if (ev == NULL)
+		return;
+	json_object_set_new(ev, "source", json_string(c->name));
+	if (json_object_get(ev, "time") == NULL)
+		json_object_set_new(ev, "time", json_real(now_wall()));
+	control_broadcast(c->d, ev);
+	json_decref(ev);
+}

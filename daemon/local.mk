@@ -1,0 +1,23 @@
+# daemon/: reliabd, the supervisor.
+sbin_PROGRAMS += reliabd
+reliabd_SOURCES = \
+	daemon/main.c daemon/reliabd.h \
+	daemon/backoff.c daemon/backoff.h \
+	daemon/child.c daemon/spawn.c daemon/workers.c \
+	daemon/control.c daemon/cmd.c \
+	daemon/cmd-hello.c daemon/cmd-status.c daemon/cmd-reload.c \
+	daemon/cmd-watch.c daemon/cmd-load.c daemon/cmd-node-restart.c \
+	daemon/cmd-list.c daemon/cmd-start-scenario.c daemon/cmd-stop.c \
+	daemon/cmd-runs.c daemon/cmd-show.c \
+	daemon/events.c daemon/journal.c daemon/dmetrics.c daemon/notify.c
+reliabd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) \
+	$(LIBSYSTEMD_CFLAGS)
+reliabd_LDADD = $(RELIAB_LIBS) $(PROTO_LIBS) $(LIBEVENT_LIBS) \
+	$(LIBSYSTEMD_LIBS)
+
+check_PROGRAMS += tests/unit/test_backoff
+TESTS += tests/unit/test_backoff
+tests_unit_test_backoff_SOURCES = tests/unit/test_backoff.c daemon/backoff.c
+tests_unit_test_backoff_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+tests_unit_test_backoff_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_backoff_LDADD = $(CHECK_LIBS)

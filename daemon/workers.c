@@ -1,0 +1,268 @@
+/* The children a config asks for: memcached nodes and the workers. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "reliabd.h"
+#include "util.h"
+
+#define NODE_ARGV_MAX 64
+
+/* An executable's full path: as given when it has a slash, else from
+ * PATH. 0 or -1. */
+static int
+find_program(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char dir[CONFIG_VALUE_MAX];
+
+	if (strchr(name, '/')) {
+		strlcpy_r(out, name, len);
+		return access(out, X_OK);
+	}
+	if (path == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		if (n > 0 && n < sizeof(dir)) {
+			memcpy(dir, path, n);
+			dir[n] = '\0';
+			if ((size_t)snprintf(out, len, "%s/%s", dir, name) < len &&
+			    access(out, X_OK) == 0)
+				return 0;
+		}
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return -1;
+}
+
+static char **
+node_argv(const struct config_node *n, char *err, size_t errlen)
+{
+	struct hostport hp;
+	char path[CONFIG_VALUE_MAX], port[16], mem[16], args[CONFIG_VALUE_MAX];
+	const char *v[NODE_ARGV_MAX];
+	size_t k = 0;
+	char **argv, *save = NULL, *tok;
+
+	if (find_program(n->binary, path, sizeof(path)) < 0) {
+		snprintf(err, errlen,
+		    "node %s: memcached binary \"%s\" not found (install the "
+		    "Debian package memcached)",
+		    n->name, n->binary);
+		return NULL;
+	}
+	if (hostport_parse(n->listen, &hp, err, errlen) < 0)
+		return NULL;
+	snprintf(port, sizeof(port), "%u", hp.port);
+	snprintf(mem, sizeof(mem), "%u", n->memory);
+	v[k++] = path;
+	v[k++] = "-l";
+	v[k++] = hp.host;
+	v[k++] = "-p";
+	v[k++] = port;
+	v[k++] = "-U";
+	v[k++] = "0";
+	v[k++] = "-m";
+	v[k++] = mem;
+	/* memcached refuses root without -u; switching users would clear
+	 * the parent-death signal, so a root reliabd keeps it root. */
+	if (geteuid() == 0) {
+		v[k++] = "-u";
+		v[k++] = "root";
+	}
+	strlcpy_r(args, n->args, sizeof(args));
+	for (tok = strtok_r(args, " \t", &save); tok && k < NODE_ARGV_MAX - 1;
+	     tok = strtok_r(NULL, " \t", &save))
+		v[k++] = tok;
+	argv = calloc(k + 1, sizeof(*argv));
+	if (argv == NULL)
+		goto nomem;
+	for (size_t i = 0; i < k; i++)
+		if ((argv[i] = strdup(v[i])) == NULL) {
+			config_argv_free(argv);
+			goto nomem;
+		}
+	return argv;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+static const char *
+worker_program(enum worker_kind kind)
+{
+	switch (kind) {
+	case WORKER_LOADGEN:
+		return "reliabd-loadgen";
+	case WORKER_PROXY:
+		return "reliabd-proxy";
+	case WORKER_SCENARIO:
+		return "reliabd-scenario";
+	}
+	return "?";
+}
+
+/* argv[0] (the worker's path) followed by its options from the config. */
+static char **
+worker_argv(const struct config *cfg, enum worker_kind kind,
+    const char *extra, char *err, size_t errlen)
+{
+	char **opts, **argv;
+	char path[CONFIG_VALUE_MAX * 2];
+	size_t n = 0, k = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg->libexec_dir,
+	    worker_program(kind));
+	if (access(path, X_OK) < 0) {
+		snprintf(err, errlen, "%s: %s (check worker_dir in [daemon])",
+		    path, strerror(errno));
+		return NULL;
+	}
+	opts = config_worker_argv(cfg, kind);
+	if (opts == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	while (opts[n])
+		n++;
+	argv = calloc(n + 3, sizeof(*argv));
+	if (argv == NULL || (argv[k++] = strdup(path)) == NULL)
+		goto nomem;
+	if (extra && (argv[k++] = strdup(extra)) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		argv[k++] = opts[i];
+		opts[i] = NULL;
+	}
+	config_argv_free(opts);
+	return argv;
+nomem:
+	config_argv_free(opts);
+	config_argv_free(argv);
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+static int
+add_child(struct reliabd *d, struct child_list *out, const char *name,
+    enum child_kind kind, char **argv, const char *metrics, char *err,
+    size_t errlen)
+{
+	struct child *c;
+
+	if (argv == NULL)
+		return -1;
+	c = child_new(d, name, kind, argv, metrics);
+	if (c == NULL) {
+		config_argv_free(argv);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(out, c, entry);
+	return 0;
+}
+
+int
+workers_build(struct reliabd *d, const struct config *cfg,
+    struct child_list *out, char *err, size_t errlen)
+{
+	TAILQ_INIT(out);
+	for (size_t i = 0; i < cfg->nnodes; i++)
+		if (add_child(d, out, cfg->nodes[i].name, CHILD_NODE,
+			node_argv(&cfg->nodes[i], err, errlen), NULL, err,
+			errlen) < 0)
+			goto fail;
+	if (cfg->proxy_mode == PROXY_MODE_BUILTIN &&
+	    add_child(d, out, "proxy", CHILD_PROXY,
+		worker_argv(cfg, WORKER_PROXY, NULL, err, errlen),
+		cfg->proxy_metrics, err, errlen) < 0)
+		goto fail;
+	if (cfg->loadgen_enabled &&
+	    add_child(d, out, "loadgen", CHILD_LOADGEN,
+		worker_argv(cfg, WORKER_LOADGEN, NULL, err, errlen),
+		cfg->loadgen_metrics, err, errlen) < 0)
+		goto fail;
+	if (cfg->scenario_enabled &&
+	    add_child(d, out, "scenario", CHILD_SCENARIO,
+		worker_argv(cfg, WORKER_SCENARIO, NULL, err, errlen),
+		cfg->scenario_metrics, err, errlen) < 0)
+		goto fail;
+	return 0;
+fail:
+	while (!TAILQ_EMPTY(out)) {
+		struct child *c = TAILQ_FIRST(out);
+
+		TAILQ_REMOVE(out, c, entry);
+		child_free(c);
+	}
+	return -1;
+}
+
+void
+workers_cleanup_faults(const struct config *cfg)
+{
+	char err[512], **argv;
+	int chan, out, status;
+	pid_t pid;
+
+	if (!cfg->scenario_enabled)
+		return;
+	argv = worker_argv(cfg, WORKER_SCENARIO, "--cleanup", err, sizeof(err));
+	if (argv == NULL) {
+		log_warn("cannot clean up faults: %s", err);
+		return;
+	}
+	/* Before the event loop runs: blocking here is fine and wanted,
+	 * since nothing may start before the faults are gone. */
+	pid = spawn_child(argv, 0, &chan, &out);
+	config_argv_free(argv);
+	if (pid < 0)
+		return;
+	{
+		uint64_t deadline = now_mono_ms() + 10000;
+		struct pollfd pfd = { .fd = out, .events = POLLIN };
+		char buf[1024];
+		ssize_t n;
+
+		/* Its output to our log until EOF (it exited) or 10 s. */
+		while (now_mono_ms() < deadline &&
+		    poll(&pfd, 1, (int)(deadline - now_mono_ms())) > 0) {
+			n = read(out, buf, sizeof(buf) - 1);
+			if (n <= 0)
+				break;
+			buf[n] = '\0';
+			for (char *save = NULL, *l = strtok_r(buf, "\n", &save);
+			     l; l = strtok_r(NULL, "\n", &save))
+				log_raw(LOG_LVL_INFO, "scenario-cleanup", l);
+		}
+		close(out);
+		while (now_mono_ms() < deadline) {
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				if (!WIFEXITED(status) ||
+				    WEXITSTATUS(status) != 0)
+					log_warn("fault cleanup exited with "
+						 "status %#x",
+					    status);
+				return;
+			}
+			struct timespec ts = { 0, 50 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	log_warn("fault cleanup still running after 10 s; killing it");
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}

@@ -1,0 +1,22 @@
+/* "host:port" and "[v6]:port" addresses. */
+#ifndef RELIABD_ADDR_H
+#define RELIABD_ADDR_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define ADDR_HOST_MAX 256
+
+struct hostport {
+	char host[ADDR_HOST_MAX];
+	unsigned port; /* 0..65535 */
+};
+
+/* Splits and validates; no name lookup. 0 or -1 with a message. */
+int hostport_parse(const char *s, struct hostport *out, char *err,
+    size_t errlen);
+/* Resolves (numeric first, then the resolver) to a TCP address. */
+int hostport_resolve(const struct hostport *hp, struct sockaddr_storage *ss,
+    socklen_t *len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,120 @@
+/* reliabd.conf: one INI file (inih). The daemon's own sections are typed;
+ * the workers' sections ([loadgen], [scenario], [proxy]) are kept as
+ * key/value lists and handed to each worker as --key=value options, so a
+ * worker run by hand takes the same options (see config_worker_argv). */
+#ifndef RELIABD_CONFIG_H
+#define RELIABD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_NAME_MAX 64
+#define CONFIG_VALUE_MAX 1024
+#define CONFIG_MAX_NODES 16
+#define CONFIG_MAX_SERVERS 16
+#define CONFIG_MAX_KV 64
+#define CONFIG_FILE_MAX (1024 * 1024)
+
+struct config_kv {
+	char key[CONFIG_NAME_MAX];
+	char value[CONFIG_VALUE_MAX];
+	unsigned line;
+};
+
+struct config_section {
+	struct config_kv kv[CONFIG_MAX_KV];
+	size_t nkv;
+};
+
+struct config_node {
+	char name[CONFIG_NAME_MAX];
+	char listen[CONFIG_NAME_MAX];    /* host:port */
+	unsigned memory;                 /* MiB */
+	char binary[CONFIG_VALUE_MAX];   /* memcached path */
+	char args[CONFIG_VALUE_MAX];     /* extra memcached arguments */
+};
+
+struct config_server {
+	char name[CONFIG_NAME_MAX];
+	char address[CONFIG_NAME_MAX];   /* what the client connects to */
+	char upstream[CONFIG_NAME_MAX];  /* what the proxy forwards to */
+};
+
+enum proxy_mode {
+	PROXY_MODE_BUILTIN,
+	PROXY_MODE_EXTERNAL,
+};
+const char *proxy_mode_text(enum proxy_mode mode);
+
+struct config {
+	char path[CONFIG_VALUE_MAX];
+
+	/* [daemon] */
+	char control_socket[CONFIG_VALUE_MAX];
+	char state_dir[CONFIG_VALUE_MAX];
+	char metrics[CONFIG_NAME_MAX];
+	char libexec_dir[CONFIG_VALUE_MAX];   /* where the workers live */
+	char file_sd[CONFIG_VALUE_MAX];       /* Prometheus file_sd target file */
+	char log_level[CONFIG_NAME_MAX];
+	uint64_t stop_grace_ms;
+
+	struct config_node nodes[CONFIG_MAX_NODES];
+	size_t nnodes;
+	struct config_server servers[CONFIG_MAX_SERVERS];
+	size_t nservers;
+
+	/* [proxy] */
+	enum proxy_mode proxy_mode;
+	char proxy_api[CONFIG_NAME_MAX];
+	char proxy_metrics[CONFIG_NAME_MAX];
+	struct config_section proxy;      /* every other key */
+
+	/* [loadgen] */
+	int loadgen_enabled;
+	char loadgen_metrics[CONFIG_NAME_MAX];
+	struct config_section loadgen;    /* every other key */
+
+	/* [scenario] */
+	int scenario_enabled;
+	char scenario_metrics[CONFIG_NAME_MAX];
+	char scenario_dir[CONFIG_VALUE_MAX];
+	char playlist[CONFIG_VALUE_MAX];
+	struct config_section scenario;   /* every other key */
+};
+
+/* Defaults as documented in reliabd.conf(5). */
+void config_defaults(struct config *cfg);
+
+/* Reads and validates; on error returns -1 with "FILE:LINE: key: what"
+ * in err and leaves *cfg unspecified. */
+int config_load(const char *path, struct config *cfg, char *err,
+    size_t errlen);
+/* Same from a string (tests, fuzzing); `name` is used in messages. */
+int config_load_string(const char *text, size_t len, const char *name,
+    struct config *cfg, char *err, size_t errlen);
+
+const struct config_node *config_node_find(const struct config *cfg,
+    const char *name);
+const struct config_server *config_server_find(const struct config *cfg,
+    const char *name);
+
+enum worker_kind {
+	WORKER_LOADGEN,
+	WORKER_PROXY,
+	WORKER_SCENARIO,
+};
+const char *worker_kind_text(enum worker_kind kind);
+
+/* The options a worker gets from the config: a NULL-terminated malloc'd
+ * argv (without argv[0]) of "--key=value" strings. Free with
+ * config_argv_free. NULL on no memory. */
+char **config_worker_argv(const struct config *cfg, enum worker_kind kind);
+void config_argv_free(char **argv);
+
+/* For a worker started by hand with -c FILE: builds argv[0], the config's
+ * options for `kind`, then the command line's own options (which win, as
+ * getopt sees them last). Returns the new argc, or -1 with err set. */
+int config_merge_argv(int argc, char **argv, enum worker_kind kind,
+    char ***out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,48 @@
+# libFuzzer targets, built with clang (FUZZ_CC) and ASan+UBSan.
+#
+# A target is tests/fuzz/fuzz_NAME.c defining LLVMFuzzerTestOneInput, with
+# a seed corpus in tests/fuzz/corpus/NAME/. To add one (in your own
+# local.mk):
+#
+#   FUZZ_TARGETS += tests/fuzz/fuzz_NAME
+#   fuzz_NAME_SRCS = tests/fuzz/fuzz_NAME.c lib/x.c ...
+#   tests/fuzz/fuzz_NAME: $(fuzz_NAME_SRCS)
+#   	$(FUZZ_LINK) $(JANSSON_LIBS)
+#   EXTRA_DIST += $(fuzz_NAME_SRCS) tests/fuzz/corpus/NAME
+#
+# tests/fuzz/run.sh runs each for FUZZ_SECONDS (default 8) in the suite.
+FUZZ_TARGETS =
+FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -pthread \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-I$(top_srcdir) -I$(top_srcdir)/lib -I$(top_srcdir)/proto -I$(top_builddir) \
+	-DSYSCONFDIR='"$(sysconfdir)"' -DSBINDIR='"$(sbindir)"' \
+	-DPKGDATADIR='"$(pkgdatadir)"' -DLOCALSTATEDIR='"$(localstatedir)"' \
+	-DRUNSTATEDIR='"$(runstatedir)"' \
+	$(JANSSON_CFLAGS) $(INIH_CFLAGS)
+FUZZ_LINK = @mkdir -p tests/fuzz; \
+	echo "  FUZZ     $@"; \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+if !SANITIZERS
+# The fuzz targets carry their own sanitizers; the sanitizer build of the
+# suite does not run them twice.
+check_DATA = $(FUZZ_TARGETS)
+TESTS += tests/fuzz/run.sh
+endif
+CLEANFILES += $(FUZZ_TARGETS)
+EXTRA_DIST += tests/fuzz/run.sh
+
+AM_TESTS_ENVIRONMENT += FUZZ_TARGETS='$(FUZZ_TARGETS)'; export FUZZ_TARGETS;
+
+FUZZ_TARGETS += tests/fuzz/fuzz_proto
+fuzz_proto_SRCS = tests/fuzz/fuzz_proto.c proto/proto.c proto/frame.c
+tests/fuzz/fuzz_proto: $(fuzz_proto_SRCS)
+	$(FUZZ_LINK) $(JANSSON_LIBS)
+EXTRA_DIST += $(fuzz_proto_SRCS) tests/fuzz/corpus/proto
+
+FUZZ_TARGETS += tests/fuzz/fuzz_config
+fuzz_config_SRCS = tests/fuzz/fuzz_config.c lib/config.c lib/config_argv.c \
+	lib/duration.c lib/addr.c lib/util.c lib/log.c
+tests/fuzz/fuzz_config: $(fuzz_config_SRCS)
+	$(FUZZ_LINK) $(INIH_LIBS)
+EXTRA_DIST += $(fuzz_config_SRCS) tests/fuzz/corpus/config

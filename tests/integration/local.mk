@@ -1,0 +1,4 @@
+# Integration tests of reliabd and reliabctl (the workers' own tests
+# live with their local.mk).
+TESTS += tests/integration/daemon.sh tests/integration/control_input.sh
+EXTRA_DIST += tests/integration/daemon.sh tests/integration/control_input.sh

@@ -1,0 +1,89 @@
+# Sourced by every integration test. Gives a private temp dir, free ports,
+# managed background processes that are always reaped, and waits that
+# stop by themselves.
+set -euo pipefail
+
+: "${top_builddir:?run through make check}"
+: "${top_srcdir:?run through make check}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/reliabd-test.XXXXXX")
+BG_PIDS=()
+
+cleanup() {
+	local rc=$?
+	set +e
+	for pid in "${BG_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${BG_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if [ "$rc" -ne 0 ]; then
+		echo "--- test failed (rc=$rc); logs in $T:" >&2
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "=== $f (last 40 lines)" >&2
+			tail -n 40 "$f" >&2
+		done
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# free_ports N -> N distinct free ports, space separated.
+free_ports() { "$top_builddir/tests/tools/freeport" "${1:-1}" | tr '\n' ' '; }
+
+# bg NAME CMD... : runs CMD in the background, output in $T/NAME.log;
+# sets BG_PID.
+bg() {
+	local name=$1; shift
+	"$@" >"$T/$name.log" 2>&1 &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+}
+
+# wait_for SECONDS CMD... : polls CMD every 0.1 s until it succeeds.
+wait_for() {
+	local secs=$1; shift
+	local n=$((secs * 10))
+	for _ in $(seq "$n"); do
+		if "$@" >/dev/null 2>&1; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_memcached PORT [MEMORY]: a private memcached on 127.0.0.1.
+start_memcached() {
+	local port=$1 mem=${2:-64}
+	bg "memcached-$port" memcached -l 127.0.0.1 -p "$port" -U 0 -m "$mem" -t 2 -c 4096 -u root
+	wait_for 10 port_open "$port" || fail "memcached on $port did not start"
+}
+
+# mc_stat PORT NAME: one value from memcached's stats.
+mc_stat() {
+	exec 5<>"/dev/tcp/127.0.0.1/$1"
+	printf 'stats\r\nquit\r\n' >&5
+	local v
+	v=$(tr -d '\r' <&5 | awk -v k="$2" '$1=="STAT" && $2==k {print $3}')
+	exec 5<&-
+	echo "$v"
+}
+
+# metric_value URL NAME_WITH_LABELS: the value of one series ('' if none).
+metric_value() {
+	curl -fsS --max-time 5 "$1" | awk -v k="$2" 'index($0, k" ")==1 {print $2; exit}'
+}
+
+need() {
+	for c in "$@"; do command -v "$c" >/dev/null 2>&1 || fail "missing tool: $c (run ./run-tests, which installs it)"; done
+}
