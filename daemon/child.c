@@ -520,7 +520,7 @@ child_reaped(struct child *c, int status)
 	    BACKOFF_FATAL) {
 		log_error("%s: died (%s) %u times in a row within %llu ms of "
 			  "starting; giving up",
-		    c->name, how, c->failures - 1,
+		    c->name, how, c->failures,
 		    (unsigned long long)c->d->backoff.stable_ms);
 		child_set_state(c, CHILD_FATAL);
 		events_emit(c->d, "child-fatal",
