@@ -1,4 +1,6 @@
 # Integration tests of reliabd and reliabctl (the workers' own tests
 # live with their local.mk).
-TESTS += tests/integration/daemon.sh tests/integration/control_input.sh
-EXTRA_DIST += tests/integration/daemon.sh tests/integration/control_input.sh
+TESTS += tests/integration/daemon.sh tests/integration/control_input.sh \
+	tests/integration/daemon_valgrind.sh
+EXTRA_DIST += tests/integration/daemon.sh tests/integration/control_input.sh \
+	tests/integration/daemon_valgrind.sh

@@ -1,0 +1,37 @@
+# Unit tests of lib/ (Check), one program per module group, plus the
+# promtool check of the metrics exposition.
+LIB_UNIT_TESTS = \
+	tests/unit/test_lib_metrics \
+	tests/unit/test_lib_parse \
+	tests/unit/test_lib_config \
+	tests/unit/test_lib_httpd \
+	tests/unit/test_lib_channel
+check_PROGRAMS += $(LIB_UNIT_TESTS) tests/tools/metrics_demo
+TESTS += $(LIB_UNIT_TESTS) tests/integration/metrics_promtool.sh
+EXTRA_DIST += tests/integration/metrics_promtool.sh
+
+LIB_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS)
+LIB_TEST_LDADD = $(RELIAB_LIBS) $(CHECK_LIBS)
+
+tests_unit_test_lib_metrics_SOURCES = tests/unit/test_lib_metrics.c
+tests_unit_test_lib_metrics_CFLAGS = $(LIB_TEST_CFLAGS)
+tests_unit_test_lib_metrics_LDADD = $(LIB_TEST_LDADD)
+
+tests_unit_test_lib_parse_SOURCES = tests/unit/test_lib_parse.c
+tests_unit_test_lib_parse_CFLAGS = $(LIB_TEST_CFLAGS)
+tests_unit_test_lib_parse_LDADD = $(LIB_TEST_LDADD)
+
+tests_unit_test_lib_config_SOURCES = tests/unit/test_lib_config.c
+tests_unit_test_lib_config_CFLAGS = $(LIB_TEST_CFLAGS)
+tests_unit_test_lib_config_LDADD = $(LIB_TEST_LDADD)
+
+tests_unit_test_lib_httpd_SOURCES = tests/unit/test_lib_httpd.c
+tests_unit_test_lib_httpd_CFLAGS = $(LIB_TEST_CFLAGS)
+tests_unit_test_lib_httpd_LDADD = $(LIB_TEST_LDADD)
+
+tests_unit_test_lib_channel_SOURCES = tests/unit/test_lib_channel.c
+tests_unit_test_lib_channel_CFLAGS = $(LIB_TEST_CFLAGS)
+tests_unit_test_lib_channel_LDADD = $(LIB_TEST_LDADD)
+
+tests_tools_metrics_demo_SOURCES = tests/tools/metrics_demo.c
+tests_tools_metrics_demo_LDADD = $(RELIAB_LIBS)

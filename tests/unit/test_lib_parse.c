@@ -1,0 +1,321 @@
+/* lib/duration.c, lib/addr.c, lib/util.c, lib/log.c: the small parsers
+ * and helpers, good and bad inputs. */
+#include <check.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "duration.h"
+#include "log.h"
+#include "util.h"
+
+START_TEST(duration_good)
+{
+	static const struct {
+		const char *s;
+		uint64_t ms;
+	} cases[] = {
+		{ "250ms", 250 }, { "30s", 30000 }, { "2m", 120000 },
+		{ "1h", 3600000 }, { "1.5s", 1500 }, { "30", 30000 },
+		{ "0", 0 }, { "0ms", 0 }, { "0.1s", 100 }, { ".5s", 500 },
+		{ "1h30m", 5400000 }, { "1m30.5s", 90500 },
+		{ "2.5", 2500 }, { "720h", 720ULL * 3600000 },
+		{ "0.0015s", 2 }, /* rounded to the nearest ms */
+	};
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		uint64_t ms = 12345;
+
+		ck_assert_msg(duration_parse(cases[i].s, &ms) == 0, "%s",
+		    cases[i].s);
+		ck_assert_msg(ms == cases[i].ms, "%s: %llu", cases[i].s,
+		    (unsigned long long)ms);
+	}
+}
+END_TEST
+
+START_TEST(duration_bad)
+{
+	static const char *const bad[] = {
+		"", "-1s", "+1s", "s", "ms", "1x", "1 s", " 1s", "1s ", "1.",
+		"1h30", "abc", "1e3s", "721h", "2592000001ms",
+		"99999999999999999999s", ".", "1..5s", "1sms", "nan", "inf",
+		"0x10s", "1d",
+	};
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		uint64_t ms = 777;
+
+		ck_assert_msg(duration_parse(bad[i], &ms) == -1, "%s", bad[i]);
+		ck_assert_uint_eq(ms, 777);
+	}
+	ck_assert_int_eq(duration_parse(NULL, NULL), -1);
+}
+END_TEST
+
+START_TEST(duration_fmt)
+{
+	static const struct {
+		uint64_t ms;
+		const char *s;
+	} cases[] = {
+		{ 0, "0s" }, { 250, "250ms" }, { 1000, "1s" }, { 1500, "1.5s" },
+		{ 1250, "1.25s" }, { 60000, "1m" }, { 90500, "1m30.5s" },
+		{ 3600000, "1h" }, { 5400000, "1h30m" }, { 3600001, "1h0.001s" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		uint64_t back;
+
+		ck_assert_str_eq(duration_format(cases[i].ms, buf, sizeof(buf)),
+		    cases[i].s);
+		/* What it prints, it reads back. */
+		ck_assert_int_eq(duration_parse(buf, &back), 0);
+		ck_assert_uint_eq(back, cases[i].ms);
+	}
+	/* Too small a buffer is cut, never overrun. */
+	ck_assert_uint_lt(strlen(duration_format(5400000, buf, 3)), 3);
+}
+END_TEST
+
+START_TEST(addr_good)
+{
+	struct hostport hp;
+	char err[128];
+
+	ck_assert_int_eq(hostport_parse("127.0.0.1:9090", &hp, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(hp.host, "127.0.0.1");
+	ck_assert_uint_eq(hp.port, 9090);
+	ck_assert_int_eq(hostport_parse("[::1]:0", &hp, err, sizeof(err)), 0);
+	ck_assert_str_eq(hp.host, "::1");
+	ck_assert_uint_eq(hp.port, 0);
+	ck_assert_int_eq(hostport_parse("memcache-1.lab:65535", &hp, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(hp.host, "memcache-1.lab");
+	ck_assert_uint_eq(hp.port, 65535);
+}
+END_TEST
+
+START_TEST(addr_bad)
+{
+	static const char *const bad[] = {
+		"", "127.0.0.1", "127.0.0.1:", ":80", "127.0.0.1:65536",
+		"127.0.0.1:-1", "127.0.0.1:+80", "127.0.0.1: 80",
+		"127.0.0.1:80 ", "::1:80", "[::1]", "[::1]80", "[::1:80",
+		"[]:80", "host name:80", "h\n:80", "127.0.0.1:0x50",
+		"127.0.0.1:000080", "a/b:1",
+	};
+	struct hostport hp;
+	char err[128], longhost[400];
+
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		err[0] = '\0';
+		ck_assert_msg(hostport_parse(bad[i], &hp, err, sizeof(err)) ==
+		    -1, "%s", bad[i]);
+		ck_assert_msg(err[0] != '\0', "no message for %s", bad[i]);
+	}
+	memset(longhost, 'a', sizeof(longhost));
+	strcpy(longhost + 300, ":80");
+	ck_assert_int_eq(hostport_parse(longhost, &hp, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "too long"));
+}
+END_TEST
+
+START_TEST(addr_resolve)
+{
+	struct hostport hp;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[128];
+
+	ck_assert_int_eq(hostport_parse("127.0.0.1:80", &hp, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(hostport_resolve(&hp, &ss, &len, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(ss.ss_family, AF_INET);
+	ck_assert_int_eq(hostport_parse("[::1]:80", &hp, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(hostport_resolve(&hp, &ss, &len, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(ss.ss_family, AF_INET6);
+	/* .invalid never resolves (RFC 2606). */
+	ck_assert_int_eq(hostport_parse("no.such.host.invalid:80", &hp, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(hostport_resolve(&hp, &ss, &len, err, sizeof(err)),
+	    -1);
+	ck_assert(err[0] != '\0');
+}
+END_TEST
+
+START_TEST(numbers)
+{
+	uint64_t u;
+	double d;
+
+	ck_assert_int_eq(parse_u64("0", 0, 10, &u), 0);
+	ck_assert_uint_eq(u, 0);
+	ck_assert_int_eq(parse_u64("18446744073709551615", 0, UINT64_MAX,
+	    &u), 0);
+	ck_assert_uint_eq(u, UINT64_MAX);
+	ck_assert_int_eq(parse_u64("18446744073709551616", 0, UINT64_MAX,
+	    &u), -1);
+	ck_assert_int_eq(parse_u64("11", 0, 10, &u), -1);
+	ck_assert_int_eq(parse_u64("4", 5, 10, &u), -1);
+	ck_assert_int_eq(parse_u64("", 0, 10, &u), -1);
+	ck_assert_int_eq(parse_u64(" 1", 0, 10, &u), -1);
+	ck_assert_int_eq(parse_u64("1 ", 0, 10, &u), -1);
+	ck_assert_int_eq(parse_u64("+1", 0, 10, &u), -1);
+	ck_assert_int_eq(parse_u64("-1", 0, 10, &u), -1);
+	ck_assert_int_eq(parse_u64("0x1", 0, 10, &u), -1);
+
+	ck_assert_int_eq(parse_double("0.25", 0, 1, &d), 0);
+	ck_assert(d == 0.25);
+	ck_assert_int_eq(parse_double("-1.5", -2, 0, &d), 0);
+	ck_assert(d == -1.5);
+	ck_assert_int_eq(parse_double("1e-3", 0, 1, &d), 0);
+	ck_assert(d == 0.001);
+	ck_assert_int_eq(parse_double(".5", 0, 1, &d), 0);
+	ck_assert_int_eq(parse_double("1.5", 0, 1, &d), -1);
+	ck_assert_int_eq(parse_double("nan", -1e9, 1e9, &d), -1);
+	ck_assert_int_eq(parse_double("inf", -1e9, 1e9, &d), -1);
+	ck_assert_int_eq(parse_double("1e999", -1e9, HUGE_VAL, &d), -1);
+	ck_assert_int_eq(parse_double(" 1", 0, 10, &d), -1);
+	ck_assert_int_eq(parse_double("1 ", 0, 10, &d), -1);
+	ck_assert_int_eq(parse_double("+1", 0, 10, &d), -1);
+	ck_assert_int_eq(parse_double("0x10", 0, 100, &d), -1);
+	ck_assert_int_eq(parse_double("", 0, 10, &d), -1);
+	ck_assert_int_eq(parse_double("-", -10, 10, &d), -1);
+	ck_assert_int_eq(parse_double("1e", 0, 10, &d), -1);
+}
+END_TEST
+
+START_TEST(strings_and_fds)
+{
+	char buf[4];
+	int fd, before;
+
+	ck_assert_uint_eq(strlcpy_r(buf, "abcdef", sizeof(buf)), 6);
+	ck_assert_str_eq(buf, "abc");
+	ck_assert_uint_eq(strlcpy_r(buf, "ab", sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "ab");
+
+	before = count_open_fds();
+	ck_assert_int_gt(before, 0);
+	fd = open("/dev/null", O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(count_open_fds(), before + 1);
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	ck_assert_int_eq(fd_set_cloexec(fd), 0);
+	ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	ck_assert_int_eq(fd_set_nonblock(fd), 0);
+	ck_assert_int_ne(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	close(fd);
+	ck_assert_int_eq(fd_set_cloexec(fd), -1);
+
+	ck_assert_uint_gt(now_mono_ns(), 0);
+	ck_assert(now_wall() > 1.6e9);
+}
+END_TEST
+
+/* Runs fn with stderr sent to a file; returns what was written. */
+static char *
+capture_stderr(void (*fn)(void))
+{
+	char path[] = "/tmp/test_lib_log.XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	static char out[4096];
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	dup2(fd, STDERR_FILENO);
+	fn();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return out;
+}
+
+static void
+log_some(void)
+{
+	log_init("/usr/sbin/testprog", LOG_LVL_INFO);
+	log_error("bad %d", 1);
+	log_warn("careful");
+	log_info("note\n");
+	log_debug("hidden");
+	log_raw(LOG_LVL_INFO, "loadgen", "child says hi");
+}
+
+static void
+log_journal(void)
+{
+	struct stat st;
+	char js[64];
+
+	fstat(STDERR_FILENO, &st);
+	snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", js, 1);
+	log_init("testprog", LOG_LVL_DEBUG);
+	log_error("e");
+	log_warn("w");
+	log_info("i");
+	log_debug("d");
+	unsetenv("JOURNAL_STREAM");
+	log_init("testprog", LOG_LVL_INFO);
+}
+
+START_TEST(logging)
+{
+	enum log_level l;
+
+	ck_assert_str_eq(capture_stderr(log_some),
+	    "testprog: error: log_some: bad 1\n"
+	    "testprog: warn: log_some: careful\n"
+	    "testprog: info: log_some: note\n"
+	    "testprog: loadgen: child says hi\n");
+	ck_assert_str_eq(capture_stderr(log_journal),
+	    "<3>testprog: log_journal: e\n"
+	    "<4>testprog: log_journal: w\n"
+	    "<6>testprog: log_journal: i\n"
+	    "<7>testprog: log_journal: d\n");
+	ck_assert_int_eq(log_level_parse("debug", &l), 0);
+	ck_assert_int_eq(l, LOG_LVL_DEBUG);
+	ck_assert_int_eq(log_level_parse("loud", &l), -1);
+	ck_assert_str_eq(log_level_text(LOG_LVL_WARN), "warn");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("parse");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, duration_good);
+	tcase_add_test(tc, duration_bad);
+	tcase_add_test(tc, duration_fmt);
+	tcase_add_test(tc, addr_good);
+	tcase_add_test(tc, addr_bad);
+	tcase_add_test(tc, addr_resolve);
+	tcase_add_test(tc, numbers);
+	tcase_add_test(tc, strings_and_fds);
+	tcase_add_test(tc, logging);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
