@@ -93,6 +93,30 @@ wait_for 10 child_is memcache1 restarts 1 || fail "node restart not counted"
 wait_for 10 port_open "$P1" || fail "memcache1 not back"
 pass "killed node restarted"
 
+# load stop|start: a stopped loadgen stays stopped until started.
+wait_for 10 bash -c "$B/reliabctl -s $SOCK --json status | jq -e '.load.ops_rate > 0'" ||
+	fail "status shows no load: $(ctl --json status | jq -c .load)"
+ctl status | grep -q '^load: [0-9]* ops/s' || fail "text status lacks the load line"
+ctl load stop >/dev/null || fail "load stop refused"
+wait_for 10 child_is loadgen state stopped || fail "loadgen not stopped"
+sleep 2
+child_is loadgen state stopped || fail "a stopped loadgen was restarted"
+[ "$(ctl --json status | jq -r .load)" = null ] || fail "status shows load of a stopped loadgen"
+ctl load start >/dev/null || fail "load start refused"
+wait_for 10 child_running loadgen || fail "loadgen not started again"
+pass "load stop/start; status shows ops/s"
+
+# node-restart: the node is killed, held down, and started again.
+NPID=$(child_field memcache2 pid)
+ctl node-restart memcache2 --down 1s >/dev/null || fail "node-restart refused"
+wait_for 5 child_is memcache2 state held || fail "node not held: $(child_field memcache2 state)"
+port_open "$P2" && fail "node still answering while held"
+wait_for 10 child_running memcache2 || fail "node not back after node-restart"
+wait_for 5 port_open "$P2" || fail "node port not back"
+[ "$(child_field memcache2 pid)" != "$NPID" ] || fail "node-restart kept the old process"
+ctl node-restart loadgen 2>/dev/null && fail "node-restart accepted a worker"
+pass "node-restart"
+
 # A second reliabd on the same socket refuses to start.
 if "$B/reliabd" -c "$T/reliabd.conf" >"$T/second.log" 2>&1; then
 	fail "a second reliabd started on a live socket"

@@ -1,0 +1,201 @@
+#!/bin/bash
+# Every panel of both dashboards shows data from a real lab.
+#
+# Starts reliabd from the build tree (three managed memcached nodes, the
+# built-in proxy, the loadgen, the scenario worker), a real Prometheus
+# through compose/prometheus-native.sh (the lab's own way: file_sd from
+# reliabd's target file, 1 s scrapes, the recording rules), runs a
+# shortened latency-1s scenario, then runs every query of every panel,
+# annotation and template variable, with the variables filled in as
+# Grafana would, and requires data from each. Prometheus's targets must
+# show every worker up, found through the file_sd file.
+source "$top_srcdir/tests/lib/common.sh"
+need prometheus jq curl memcached
+
+STAB=3 TEST=5 RECOV=6
+SCENARIO=latency-1s
+
+read -r m1 m2 m3 x1 x2 x3 api pm lm sm dm pp <<<"$(free_ports 12)"
+mkdir -p "$T/state" "$T/scenarios"
+cat >"$T/reliabd.conf" <<EOF
+[daemon]
+control_socket = $T/control.sock
+state_dir      = $T/state
+metrics        = 127.0.0.1:$dm
+worker_dir     = $top_builddir
+
+[node memcache1]
+listen = 127.0.0.1:$m1
+memory = 16
+[node memcache2]
+listen = 127.0.0.1:$m2
+memory = 16
+[node memcache3]
+listen = 127.0.0.1:$m3
+memory = 16
+
+[server memcache1]
+address  = 127.0.0.1:$x1
+upstream = 127.0.0.1:$m1
+[server memcache2]
+address  = 127.0.0.1:$x2
+upstream = 127.0.0.1:$m2
+[server memcache3]
+address  = 127.0.0.1:$x3
+upstream = 127.0.0.1:$m3
+
+[proxy]
+mode    = builtin
+api     = 127.0.0.1:$api
+metrics = 127.0.0.1:$pm
+
+[loadgen]
+metrics = 127.0.0.1:$lm
+workers = 4
+rate    = 2000
+; Probes 1 s after opening, so the breaker closes well inside the short
+; recovery phase and the run has a time to recover to show.
+breaker_open_timeout = 1s
+
+[scenario]
+metrics       = 127.0.0.1:$sm
+scenario_dir  = $T/scenarios
+catalogue_dir = $top_srcdir/etc/scenarios
+EOF
+
+CTL=("$top_builddir/reliabctl" -s "$T/control.sock")
+bg reliabd "$top_builddir/reliabd" -c "$T/reliabd.conf"
+
+# reliabd's file_sd file lists all four metrics ports once every worker
+# is serving.
+targets=$T/state/targets.json
+all_listed() {
+	jq -e '[.[].labels.worker] | sort == ["loadgen","proxy","reliabd","scenario"]' "$targets"
+}
+wait_for 30 all_listed || { cat "$targets" 2>/dev/null; fail "targets.json does not list every worker"; }
+pass "reliabd wrote $targets: $(jq -c '[.[] | .labels.worker + "=" + .targets[0]]' "$targets")"
+
+# Prometheus, as the lab starts it.
+bg prometheus sh "$top_srcdir/compose/prometheus-native.sh" --listen="127.0.0.1:$pp" \
+	"$targets" "$T/prom" -- --log.level=warn
+PROM=http://127.0.0.1:$pp
+wait_for 30 curl -fsS --max-time 2 "$PROM/-/ready" || fail "Prometheus did not become ready"
+
+# Every worker up, discovered through the file_sd file.
+targets_ok() {
+	curl -fsS --max-time 5 "$PROM/api/v1/targets?state=active" >"$T/targets-api.json" &&
+	jq -e --arg f "$targets" '
+		[.data.activeTargets[] | select(.health == "up" and .labels.job == "reliabd"
+		  and .discoveredLabels.__meta_filepath == $f) | .labels.worker]
+		| sort == ["loadgen","proxy","reliabd","scenario"]' "$T/targets-api.json"
+}
+wait_for 30 targets_ok || { jq . "$T/targets-api.json" 2>/dev/null | head -60; fail "Prometheus targets: not every worker up via file_sd"; }
+pass "Prometheus targets up via file_sd: $(jq -r '[.data.activeTargets[] | .labels.worker + "=" + .health] | sort | join(" ")' "$T/targets-api.json")"
+
+# query EXPR [TIME]: instant query; prints the JSON answer.
+query() {
+	curl -fsS --max-time 10 "$PROM/api/v1/query" --data-urlencode "query=$1" ${2:+--data-urlencode "time=$2"}
+}
+scalar() { query "$1" "${2:-}" | jq -r '.data.result[0].value[1] // empty'; }
+
+# The loadgen's traffic reaches Prometheus before the run starts, so the
+# stabilization phase has a baseline on the graphs.
+has_traffic() { v=$(scalar 'sum(memcache_operations_rate)'); [ -n "$v" ] && awk -v v="$v" 'BEGIN {exit !(v > 0)}'; }
+wait_for 20 has_traffic || fail "no loadgen traffic in Prometheus"
+
+start=$(date +%s)
+"${CTL[@]}" start-scenario "$SCENARIO" --stabilization "${STAB}s" --testing "${TEST}s" \
+	--recovery "${RECOV}s" >"$T/start.log" 2>&1 || { cat "$T/start.log"; fail "reliabctl start-scenario"; }
+pass "started $SCENARIO: ${STAB}s + ${TEST}s + ${RECOV}s"
+
+# Finished when the scenario worker counts the run; bounded well above
+# the run's own 13 s.
+run_done() { v=$(scalar "sum(scenario_runs_total{scenario=\"$SCENARIO\"})"); [ -n "$v" ] && [ "${v%.*}" -ge 1 ]; }
+wait_for $((STAB + TEST + RECOV + 30)) run_done || fail "the run did not finish"
+# Two more scrapes and rule evaluations after the run's last change.
+sleep 3
+end=$(date +%s)
+range=$((end - start + 1))
+
+# Template variables as Grafana resolves them.
+label_values() { # METRIC LABEL
+	curl -fsS -G --max-time 10 "$PROM/api/v1/label/$2/values" \
+		--data-urlencode "match[]=$1" --data-urlencode "start=$start" --data-urlencode "end=$end" |
+		jq -r '.data | join("|")'
+}
+servers=$(label_values memcache_circuit_breaker_state server)
+[ "$servers" = "memcache1|memcache2|memcache3" ] || fail "variable server resolves to '$servers'"
+scenarios=$(label_values scenario_phase scenario)
+[[ "|$scenarios|" == *"|$SCENARIO|"* ]] || fail "variable scenario resolves to '$scenarios', without $SCENARIO"
+pass "variables: server=($servers) scenario=($scenarios)"
+
+# fill EXPR SERVER SCENARIO: the expression as Grafana sends it. A
+# multi-value variable becomes a regex alternation.
+fill() {
+	local e=$1
+	e=${e//\$__rate_interval/4s}
+	e=${e//\$__interval/1s}
+	e=${e//\$__range_s/$range}
+	e=${e//\$__range/${range}s}
+	e=${e//\$server/($2)}
+	e=${e//\$scenario/($3)}
+	printf '%s' "$e"
+}
+
+# check_query WHAT EXPR INSTANT: data with at least one number.
+nq=0
+check_query() {
+	local what=$1 expr=$2 instant=$3 out=$T/q.json
+	if [ "$instant" = true ]; then
+		query "$expr" "$end" >"$out" || fail "$what: query failed: $expr"
+		jq -e '.status == "success" and ([.data.result[] | .value[1] | select(. != "NaN")] | length > 0)' "$out" >/dev/null ||
+			{ head -c 600 "$out"; echo; fail "$what: no data: $expr"; }
+	else
+		curl -fsS --max-time 10 "$PROM/api/v1/query_range" --data-urlencode "query=$expr" \
+			--data-urlencode "start=$start" --data-urlencode "end=$end" --data-urlencode "step=1" >"$out" ||
+			fail "$what: query_range failed: $expr"
+		jq -e '.status == "success" and ([.data.result[].values[][1] | select(. != "NaN")] | length > 0)' "$out" >/dev/null ||
+			{ head -c 600 "$out"; echo; fail "$what: no data: $expr"; }
+	fi
+	nq=$((nq + 1))
+}
+
+for f in "$top_srcdir"/grafana/dashboards/*.json; do
+	b=${f##*/}
+	n0=$nq
+	# Panels: with every server, and with the faulted server alone.
+	while IFS=$'\t' read -r title instant expr; do
+		check_query "$b: $title" "$(fill "$expr" "$servers" "$SCENARIO")" "$instant"
+		if [[ $expr == *'$server'* ]]; then
+			check_query "$b: $title [memcache1]" "$(fill "$expr" memcache1 "$SCENARIO")" "$instant"
+		fi
+	done < <(jq -r '.panels[] | select(.type != "row") | .title as $t | .targets[]
+		| [$t, (.instant // false | tostring), .expr] | @tsv' "$f")
+	# Annotations (the phase bands): range queries.
+	while IFS=$'\t' read -r name expr; do
+		check_query "$b: annotation $name" "$(fill "$expr" "$servers" "$SCENARIO")" false
+	done < <(jq -r '.annotations.list[] | [.name, .expr] | @tsv' "$f")
+	pass "$b: $((nq - n0)) queries, each returned data"
+done
+
+# The testing band covers the testing phase: as many 1 s points as the
+# phase lasted, give or take scrape timing.
+band=$(curl -fsS --max-time 10 "$PROM/api/v1/query_range" \
+	--data-urlencode "query=max by (scenario) (scenario_phase{scenario=\"$SCENARIO\"}) == 2" \
+	--data-urlencode "start=$start" --data-urlencode "end=$end" --data-urlencode "step=1" |
+	jq '[.data.result[].values[]] | length')
+[ "$band" -ge $((TEST - 1)) ] && [ "$band" -le $((TEST + 2)) ] ||
+	fail "testing band spans $band s, the phase lasted ${TEST}s"
+pass "testing-phase band: ${band}s for a ${TEST}s phase"
+
+# What a person must see at a glance: the faulted server's breaker open
+# on the breaker timeline, and the error rate rising, within the run.
+max_state=$(scalar "max_over_time(max by (server) (memcache_circuit_breaker_state{server=\"memcache1\"})[${range}s:1s])" "$end")
+[ "${max_state%.*}" = 2 ] || fail "breaker timeline: memcache1 never shows open (max state '${max_state}')"
+peak_err=$(scalar "max_over_time(max(memcache_error_rate)[${range}s:1s])" "$end")
+awk -v v="${peak_err:-0}" 'BEGIN {exit !(v > 0.01)}' || fail "error-rate panel: peak ${peak_err:-none} during a 1 s latency fault"
+base_ops=$(scalar "avg_over_time(sum(memcache_operations_rate)[${STAB}s:1s] offset $((end - start - STAB))s)" "$end")
+tto=$(scalar "max(scenario_time_to_open_seconds{scenario=\"$SCENARIO\"})" "$end")
+ttr=$(scalar "max(scenario_time_to_recover_seconds{scenario=\"$SCENARIO\"})" "$end")
+pass "figures: baseline ${base_ops%.*} ops/s, peak error rate $peak_err, memcache1 breaker open, time to open ${tto} s, time to recover ${ttr} s"
+pass "$nq dashboard queries returned data from a live lab"

@@ -1,0 +1,47 @@
+#!/bin/bash
+# --loop 3 makes three journal entries; a continuous loop of 50 shortened
+# runs keeps the worker's open fds and resident memory flat.
+source "$top_srcdir/tests/integration/scenario_lib.sh"
+lab_start
+
+"$SCEN" "${SCEN_OPTS[@]}" --run=latency-100ms --loop=3 --stabilization=300ms \
+	--testing=300ms --recovery=300ms 2>"$T/loop3.log" || true
+[ "$(journal_lines)" = 3 ] || fail "--loop 3 gave $(journal_lines) journal entries"
+jq -s -e 'map(.loop) == [1, 2, 3] and (map(.id) | unique | length) == 3 and (map(.batch) | unique | length) == 1' \
+	"$T/state/journal.jsonl" >/dev/null || fail "loop entries: $(jq -c '[.id, .loop]' "$T/state/journal.jsonl")"
+pass "--loop 3: three journal entries"
+
+# 50 runs, 100 ms phases, a fault applied and removed each time.
+rm -f "$T/state/journal.jsonl"
+bg loop50 "$SCEN" "${SCEN_OPTS[@]}" --run=latency-100ms --loop=50 \
+	--stabilization=100ms --testing=100ms --recovery=100ms
+SPID=$BG_PID
+# fds and RSS (kB) of the worker; the least of three looks, so a transient
+# connection does not count.
+fds() {
+	local best=100000 n
+	for _ in 1 2 3; do
+		n=$(ls "/proc/$SPID/fd" 2>/dev/null | wc -l)
+		[ "$n" -gt 0 ] && [ "$n" -lt "$best" ] && best=$n
+		sleep 0.05
+	done
+	echo "$best"
+}
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$SPID/status"; }
+wait_for 60 bash -c "[ \$(wc -l <'$T/state/journal.jsonl' 2>/dev/null || echo 0) -ge 10 ]" ||
+	fail "10 runs did not finish in 60 s"
+fd10=$(fds); rss10=$(rss)
+wait_for 120 bash -c "[ \$(wc -l <'$T/state/journal.jsonl') -ge 45 ]" ||
+	fail "45 runs did not finish in 120 s"
+fd45=$(fds); rss45=$(rss)
+wait "$SPID" || true
+echo "after 10 runs: $fd10 fds, $rss10 kB; after 45 runs: $fd45 fds, $rss45 kB"
+[ "$(journal_lines)" = 50 ] || fail "$(journal_lines) journal entries, want 50"
+[ "$fd45" -le "$fd10" ] || fail "fds grew from $fd10 to $fd45"
+# 35 runs: a leak of even 30 kB a run would show.
+[ $((rss45 - rss10)) -lt 1024 ] || fail "RSS grew by $((rss45 - rss10)) kB over 35 runs"
+[ "$(jq -s 'map(select(.faults[0].applied != null and .faults[0].removed != null)) | length' "$T/state/journal.jsonl")" = 50 ] ||
+	fail "not every run applied and removed its fault"
+ledger_empty || fail "ledger not empty"
+no_toxics || fail "toxics left"
+pass "50 runs: fds $fd10 -> $fd45, RSS $rss10 -> $rss45 kB"
