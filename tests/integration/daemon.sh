@@ -65,7 +65,7 @@ for f in name kind state pid uptime_s restarts last_exit metrics; do
 		fail "status lacks $f"
 done
 [ "$(jq -r '.children | length' "$T/status.json")" = 3 ] || fail "expected 3 children"
-ctl status | grep -q '^memcache1 *node *running' || fail "text status table"
+ctl status | has '^memcache1 *node *running' || fail "text status table"
 pass "status --json and text"
 
 # The file_sd target file lists reliabd and the loadgen.
@@ -96,7 +96,7 @@ pass "killed node restarted"
 # load stop|start: a stopped loadgen stays stopped until started.
 wait_for 10 bash -c "$B/reliabctl -s $SOCK --json status | jq -e '.load.ops_rate > 0'" ||
 	fail "status shows no load: $(ctl --json status | jq -c .load)"
-ctl status | grep -q '^load: [0-9]* ops/s' || fail "text status lacks the load line"
+ctl status | has '^load: [0-9]* ops/s' || fail "text status lacks the load line"
 ctl load stop >/dev/null || fail "load stop refused"
 wait_for 10 child_is loadgen state stopped || fail "loadgen not stopped"
 sleep 2

@@ -87,3 +87,11 @@ metric_value() {
 need() {
 	for c in "$@"; do command -v "$c" >/dev/null 2>&1 || fail "missing tool: $c (run ./run-tests, which installs it)"; done
 }
+
+# CMD | has [GREP-FLAGS] PATTERN: like grep -q, but reads all of its
+# input first, so the writer never dies of SIGPIPE under pipefail.
+has() {
+	local input
+	input=$(cat)
+	grep -q "$@" <<<"$input"
+}
