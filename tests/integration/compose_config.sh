@@ -28,7 +28,8 @@ grep -q 'dockerfile: compose/Dockerfile' "$T/resolved.yml" || fail "reliabd is n
 grep -q 'GF_AUTH_ANONYMOUS_ENABLED: "true"' "$T/resolved.yml" || fail "Grafana anonymous access is off"
 grep -q 'GF_AUTH_ANONYMOUS_ORG_ROLE: Viewer' "$T/resolved.yml" || fail "anonymous users are not viewers"
 grep -q 'GF_SECURITY_ADMIN_PASSWORD: admin$' "$T/resolved.yml" || fail "no default admin password"
-GRAFANA_ADMIN_PASSWORD=s3cret-Pw dc config | grep -q 'GF_SECURITY_ADMIN_PASSWORD: s3cret-Pw$' ||
+GRAFANA_ADMIN_PASSWORD=s3cret-Pw dc config >"$T/resolved-pw.yml"
+grep -q 'GF_SECURITY_ADMIN_PASSWORD: s3cret-Pw$' "$T/resolved-pw.yml" ||
 	fail "the admin password does not come from GRAFANA_ADMIN_PASSWORD"
 pass "Grafana: anonymous viewer, admin password from GRAFANA_ADMIN_PASSWORD"
 

@@ -59,5 +59,6 @@ set +e
 sh "$c/prometheus-native.sh" --no-such-option a b >/dev/null 2>"$T/bad.err"; rc=$?
 set -e
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/bad.err")" -eq 1 ] || fail "prometheus-native.sh: bad option gave rc=$rc"
-sh "$c/prometheus-native.sh" --help | grep -q -- '--listen=ADDR' || fail "prometheus-native.sh --help"
+sh "$c/prometheus-native.sh" --help >"$T/help.txt" || fail "prometheus-native.sh --help failed"
+grep -q -- '--listen=ADDR' "$T/help.txt" || fail "prometheus-native.sh --help lacks --listen"
 pass "prometheus-native.sh: usage errors exit 2"
