@@ -32,6 +32,10 @@ endif
 CLEANFILES += $(FUZZ_TARGETS)
 EXTRA_DIST += tests/fuzz/run.sh
 
+# The workers' targets are declared in their own local.mk files.
+FUZZ_TARGETS += $(LOADGEN_FUZZ_TARGETS) $(PROXY_FUZZ_TARGETS) \
+	$(SCENARIO_FUZZ_TARGETS)
+
 AM_TESTS_ENVIRONMENT += FUZZ_TARGETS='$(FUZZ_TARGETS)'; export FUZZ_TARGETS;
 
 FUZZ_TARGETS += tests/fuzz/fuzz_proto

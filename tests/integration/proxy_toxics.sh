@@ -18,6 +18,19 @@ base=$("$PROBE" rtt "$PL" 20 | median)
 fcmp "$base < 20" || fail "baseline round trip ${base} ms"
 pass "baseline median round trip ${base} ms"
 
+# Adding a toxic acts at once on a connection already open.
+"$PROBE" rtt "$PL" 30 20 >"$T/rtt-add" &
+rpid=$!
+sleep 0.3
+add '{"type":"latency","attributes":{"latency":50}}'
+wait "$rpid"
+firstrtt=$(head -n 1 "$T/rtt-add")
+lastrtt=$(tail -n 1 "$T/rtt-add")
+fcmp "$firstrtt < 20 && $lastrtt >= 50" ||
+	fail "latency added on an open connection: first ${firstrtt}, last ${lastrtt} ms"
+del latency_downstream
+pass "latency added while a connection was open: ${firstrtt} ms, then ${lastrtt} ms"
+
 # latency: + the configured delay (within 10 ms).
 add '{"type":"latency","attributes":{"latency":100,"jitter":0}}'
 lat=$("$PROBE" rtt "$PL" 10 | median)

@@ -1,0 +1,549 @@
+/* The Toxiproxy HTTP API: routing and handlers (loop thread), and the
+ * libmicrohttpd front end (its own thread) that marshals to them. */
+#include "ac-config.h" /* PACKAGE_VERSION */
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <microhttpd.h>
+
+#include "addr.h"
+#include "api.h"
+#include "api_parse.h"
+#include "log.h"
+#include "proxy.h"
+#include "util.h"
+
+/* Longest URL path routed. */
+#define API_URL_MAX 1024
+#define API_SEGS_MAX 4
+
+/* --- handlers (loop thread) --- */
+
+struct reply {
+	int status;
+	json_t *body; /* NULL: no body */
+};
+
+static struct reply
+reply_error(int status, const char *msg)
+{
+	struct reply r = { status, json_pack("{s:s, s:i}", "error", msg,
+				       "status", status) };
+	return r;
+}
+
+static struct reply
+reply_api_error(const struct api_error *e)
+{
+	return reply_error(e->status ? e->status : 500, e->msg);
+}
+
+static struct reply
+reply_json(int status, json_t *body)
+{
+	if (body == NULL)
+		return reply_error(500, "out of memory");
+	return (struct reply){ status, body };
+}
+
+static bool
+is(const char *method, const char *m)
+{
+	return strcmp(method, m) == 0;
+}
+
+static bool
+is_update(const char *method)
+{
+	return is(method, "POST") || is(method, "PATCH");
+}
+
+static struct reply
+h_populate(struct proxy_set *set, const char *body, size_t len)
+{
+	struct proxy_spec *specs = NULL;
+	size_t n = 0;
+	struct api_error err = { 0 };
+	json_t *a, *o;
+
+	if (api_parse_populate(body, len, &specs, &n, &err) < 0)
+		return reply_api_error(&err);
+	a = proxy_populate(set, specs, n, &err);
+	free(specs);
+	if (a == NULL)
+		return reply_api_error(&err);
+	if (err.status == 0)
+		return reply_json(201, json_pack("{s:o}", "proxies", a));
+	o = json_pack("{s:s, s:i, s:o}", "error", err.msg, "status",
+	    err.status, "proxies", a);
+	return reply_json(err.status, o);
+}
+
+static struct reply
+h_proxy(struct proxy_set *set, const char *method, struct proxy *px,
+    const char *body, size_t len)
+{
+	struct api_error err = { 0 };
+
+	if (is(method, "GET"))
+		return reply_json(200, proxy_to_json(px));
+	if (is_update(method)) {
+		struct proxy_spec cur, next;
+
+		proxy_get_spec(px, &cur);
+		if (api_parse_proxy_update(body, len, &cur, &next, &err) < 0 ||
+		    proxy_apply(px, &next, &err) < 0)
+			return reply_api_error(&err);
+		return reply_json(200, proxy_to_json(px));
+	}
+	if (is(method, "DELETE")) {
+		proxy_delete(px);
+		return (struct reply){ 204, NULL };
+	}
+	return reply_error(405, "method not allowed");
+}
+
+static struct reply
+h_toxics(struct proxy *px, const char *method, const char *body, size_t len)
+{
+	struct api_error err = { 0 };
+	struct toxic_spec spec;
+	struct toxic *t;
+
+	if (is(method, "GET"))
+		return reply_json(200, proxy_toxics_json(px));
+	if (!is(method, "POST"))
+		return reply_error(405, "method not allowed");
+	if (api_parse_toxic_create(body, len, &spec, &err) < 0)
+		return reply_api_error(&err);
+	t = toxic_add(px, &spec, &err);
+	if (t == NULL)
+		return reply_api_error(&err);
+	return reply_json(200, toxic_to_json(toxic_spec(t)));
+}
+
+static struct reply
+h_toxic(struct proxy *px, const char *method, const char *name,
+    const char *body, size_t len)
+{
+	struct api_error err = { 0 };
+	struct toxic *t = toxic_find(px, name);
+	struct toxic_spec spec;
+
+	if (!is(method, "GET") && !is_update(method) && !is(method, "DELETE"))
+		return reply_error(405, "method not allowed");
+	if (t == NULL)
+		return reply_error(404, "toxic not found");
+	if (is(method, "GET"))
+		return reply_json(200, toxic_to_json(toxic_spec(t)));
+	if (is(method, "DELETE")) {
+		toxic_remove(px, t);
+		return (struct reply){ 204, NULL };
+	}
+	if (api_parse_toxic_update(body, len, toxic_spec(t), &spec, &err) < 0)
+		return reply_api_error(&err);
+	toxic_update(px, t, &spec);
+	return reply_json(200, toxic_to_json(toxic_spec(t)));
+}
+
+static struct reply
+route(struct proxy_set *set, const char *method, const char *url,
+    const char *body, size_t len)
+{
+	char path[API_URL_MAX + 1], *seg[API_SEGS_MAX + 1], *save = NULL, *s;
+	size_t n = 0;
+	struct api_error err = { 0 };
+	struct proxy *px;
+
+	if (url[0] != '/' || strlen(url) > API_URL_MAX)
+		return reply_error(404, "not found");
+	strlcpy_r(path, url + 1, sizeof(path));
+	/* An empty segment ("//", trailing '/') matches no route. */
+	if (strstr(url, "//") != NULL || (url[1] && url[strlen(url) - 1] == '/'))
+		return reply_error(404, "not found");
+	for (s = strtok_r(path, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (n == API_SEGS_MAX)
+			return reply_error(404, "not found");
+		seg[n++] = s;
+	}
+	if (n == 1 && strcmp(seg[0], "version") == 0) {
+		if (!is(method, "GET"))
+			return reply_error(405, "method not allowed");
+		return reply_json(200, json_pack("{s:s}", "version",
+		    API_VERSION));
+	}
+	if (n == 1 && strcmp(seg[0], "reset") == 0) {
+		if (!is(method, "POST"))
+			return reply_error(405, "method not allowed");
+		if (proxy_set_reset(set, &err) < 0)
+			return reply_api_error(&err);
+		return (struct reply){ 204, NULL };
+	}
+	if (n == 1 && strcmp(seg[0], "populate") == 0) {
+		if (!is(method, "POST"))
+			return reply_error(405, "method not allowed");
+		return h_populate(set, body, len);
+	}
+	if (n == 0 || strcmp(seg[0], "proxies") != 0 ||
+	    (n >= 3 && strcmp(seg[2], "toxics") != 0))
+		return reply_error(404, "not found");
+	if (n == 1) {
+		struct proxy_spec spec;
+
+		if (is(method, "GET"))
+			return reply_json(200, proxy_set_json(set));
+		if (!is(method, "POST"))
+			return reply_error(405, "method not allowed");
+		if (api_parse_proxy_create(body, len, &spec, &err) < 0)
+			return reply_api_error(&err);
+		px = proxy_create(set, &spec, &err);
+		if (px == NULL)
+			return reply_api_error(&err);
+		return reply_json(201, proxy_to_json(px));
+	}
+	px = proxy_find(set, seg[1]);
+	if (px == NULL)
+		return reply_error(404, "proxy not found");
+	if (n == 2)
+		return h_proxy(set, method, px, body, len);
+	if (n == 3)
+		return h_toxics(px, method, body, len);
+	return h_toxic(px, method, seg[3], body, len);
+}
+
+int
+api_handle(struct proxy_set *set, const char *method, const char *url,
+    const char *body, size_t len, char **resp, size_t *resp_len)
+{
+	struct reply r = route(set, method, url, body ? body : "", len);
+
+	*resp = NULL;
+	*resp_len = 0;
+	if (r.status >= 400)
+		log_debug("%s %s: %d", method, url, r.status);
+	if (r.body != NULL) {
+		char *s = json_dumps(r.body, JSON_COMPACT);
+
+		json_decref(r.body);
+		if (s == NULL) {
+			log_error("no memory for a reply");
+			return 500;
+		}
+		*resp_len = strlen(s);
+		*resp = s;
+	} else if (r.status != 204) {
+		log_error("no memory for a reply");
+		return 500;
+	}
+	return r.status;
+}
+
+/* --- the HTTP front end (MHD thread) --- */
+
+struct api_call {
+	struct api_call *next;
+	const char *method, *url, *body;
+	size_t len;
+	int status;
+	char *resp;
+	size_t resp_len;
+	bool done;
+};
+
+struct api_server {
+	struct MHD_Daemon *mhd;
+	struct event *ev;
+	struct proxy_set *set;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct api_call *head, **tail;
+	bool stopping;
+	unsigned port;
+};
+
+/* One HTTP request's upload, kept across MHD's calls. */
+struct api_upload {
+	char *buf;
+	size_t len;
+	bool too_big;
+};
+
+/* Loop thread: answers every queued call. */
+static void
+api_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct api_server *api = arg;
+	struct api_call *list, *c;
+
+	pthread_mutex_lock(&api->mu);
+	list = api->head;
+	api->head = NULL;
+	api->tail = &api->head;
+	pthread_mutex_unlock(&api->mu);
+	for (c = list; c != NULL; c = c->next)
+		c->status = api_handle(api->set, c->method, c->url, c->body,
+		    c->len, &c->resp, &c->resp_len);
+	pthread_mutex_lock(&api->mu);
+	while (list != NULL) {
+		c = list;
+		list = c->next; /* before `done`: the caller frees c */
+		c->done = true;
+	}
+	pthread_cond_broadcast(&api->cv);
+	pthread_mutex_unlock(&api->mu);
+}
+
+/* MHD thread: queues the call for the loop and waits for its answer. */
+static void
+api_call_loop(struct api_server *api, struct api_call *c)
+{
+	pthread_mutex_lock(&api->mu);
+	if (api->stopping) {
+		c->status = 503;
+		c->done = true;
+	} else {
+		c->next = NULL;
+		*api->tail = c;
+		api->tail = &c->next;
+		event_active(api->ev, EV_READ, 0);
+	}
+	while (!c->done)
+		pthread_cond_wait(&api->cv, &api->mu);
+	pthread_mutex_unlock(&api->mu);
+}
+
+static enum MHD_Result
+send_reply(struct MHD_Connection *conn, int status, char *body, size_t len)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (body == NULL && status != 204) {
+		char tmp[128];
+		int n = snprintf(tmp, sizeof(tmp),
+		    "{\"error\":\"%s\",\"status\":%d}",
+		    status == 503 ? "shutting down" : "internal error", status);
+
+		body = strndup(tmp, (size_t)n);
+		len = body ? (size_t)n : 0;
+	}
+	r = MHD_create_response_from_buffer(len, body ? body : (void *)"",
+	    body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	if (status != 204)
+		MHD_add_response_header(r, "Content-Type", "application/json");
+	ret = MHD_queue_response(conn, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct api_server *api = cls;
+	struct api_upload *up = *con_cls;
+	struct api_call call = { 0 };
+	const char *ua;
+	char msg[96];
+	int n;
+
+	if (up == NULL) {
+		up = calloc(1, sizeof(*up));
+		if (up == NULL) {
+			log_error("no memory for a request");
+			return MHD_NO;
+		}
+		*con_cls = up;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t add = *upload_data_size;
+
+		/* Read on past the cap (and drop it) so the client gets the
+		 * 413 rather than a broken pipe. */
+		if (!up->too_big && up->len + add > API_BODY_MAX) {
+			up->too_big = true;
+			free(up->buf);
+			up->buf = NULL;
+		}
+		if (!up->too_big) {
+			char *b = realloc(up->buf, up->len + add + 1);
+
+			if (b == NULL) {
+				log_error("no memory for a %zu-byte body",
+				    up->len + add);
+				return MHD_NO;
+			}
+			memcpy(b + up->len, upload_data, add);
+			up->buf = b;
+			up->len += add;
+			up->buf[up->len] = '\0';
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (up->too_big) {
+		n = snprintf(msg, sizeof(msg),
+		    "{\"error\":\"request body too large (max %d bytes)\","
+		    "\"status\":413}",
+		    API_BODY_MAX);
+		return send_reply(conn, 413, strndup(msg, (size_t)n),
+		    (size_t)n);
+	}
+	ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_USER_AGENT);
+	if (ua != NULL && strncmp(ua, "Mozilla/", 8) == 0) {
+		/* As Toxiproxy: no browsers, so no cross-site requests. */
+		n = snprintf(msg, sizeof(msg),
+		    "{\"error\":\"User agent not allowed\",\"status\":403}");
+		return send_reply(conn, 403, strndup(msg, (size_t)n),
+		    (size_t)n);
+	}
+	call.method = method;
+	call.url = url;
+	call.body = up->buf ? up->buf : "";
+	call.len = up->len;
+	api_call_loop(api, &call);
+	return send_reply(conn, call.status, call.resp, call.resp_len);
+}
+
+static void
+completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct api_upload *up = *con_cls;
+
+	if (up != NULL) {
+		free(up->buf);
+		free(up);
+		*con_cls = NULL;
+	}
+}
+
+static int
+listen_socket(const char *addr, unsigned *port, char *err, size_t errlen)
+{
+	struct hostport hp;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd, one = 1;
+
+	if (hostport_parse(addr, &hp, err, errlen) < 0 ||
+	    hostport_resolve(&hp, &ss, &len, err, errlen) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 256) < 0) {
+		snprintf(err, errlen, "%s: %s", addr, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		snprintf(err, errlen, "getsockname: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*port = ss.ss_family == AF_INET6
+	    ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+	    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+struct api_server *
+api_server_start(const char *addr, struct event_base *base,
+    struct proxy_set *set, char *err, size_t errlen)
+{
+	struct api_server *api = calloc(1, sizeof(*api));
+	int fd;
+
+	if (api == NULL) {
+		snprintf(err, errlen, "no memory");
+		return NULL;
+	}
+	api->set = set;
+	api->tail = &api->head;
+	pthread_mutex_init(&api->mu, NULL);
+	pthread_cond_init(&api->cv, NULL);
+	api->ev = event_new(base, -1, 0, api_event_cb, api);
+	if (api->ev == NULL) {
+		snprintf(err, errlen, "no memory for an event");
+		goto fail;
+	}
+	fd = listen_socket(addr, &api->port, err, errlen);
+	if (fd < 0)
+		goto fail;
+	/* One polling thread: a request waits only for the loop, never for
+	 * another client, and slow clients cost a socket each, not a
+	 * thread. Idle clients are dropped after 15 s. */
+	api->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+		MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, access_cb, api, MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, api,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 15U, MHD_OPTION_CONNECTION_LIMIT,
+	    2048U, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+	    MHD_OPTION_END);
+	if (api->mhd == NULL) {
+		snprintf(err, errlen, "cannot start the HTTP server on %s",
+		    addr);
+		close(fd);
+		goto fail;
+	}
+	return api;
+fail:
+	if (api->ev)
+		event_free(api->ev);
+	pthread_cond_destroy(&api->cv);
+	pthread_mutex_destroy(&api->mu);
+	free(api);
+	return NULL;
+}
+
+unsigned
+api_server_port(const struct api_server *api)
+{
+	return api->port;
+}
+
+void
+api_server_stop(struct api_server *api)
+{
+	struct api_call *c;
+
+	if (api == NULL)
+		return;
+	pthread_mutex_lock(&api->mu);
+	api->stopping = true;
+	while ((c = api->head) != NULL) {
+		api->head = c->next;
+		c->status = 503;
+		c->done = true;
+	}
+	api->tail = &api->head;
+	pthread_cond_broadcast(&api->cv);
+	pthread_mutex_unlock(&api->mu);
+	MHD_stop_daemon(api->mhd); /* closes the listening socket too */
+	event_free(api->ev);
+	pthread_cond_destroy(&api->cv);
+	pthread_mutex_destroy(&api->mu);
+	free(api);
+}

@@ -1,0 +1,175 @@
+/* daemon/proxy/api.c routing and proxy.c state, without HTTP: every
+ * endpoint, its status codes, and no change after a rejected request. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "api.h"
+#include "log.h"
+#include "metrics.h"
+#include "proxy.h"
+
+static struct event_base *base;
+static struct metrics_registry *reg;
+static struct proxy_set *set;
+
+static void
+setup(void)
+{
+	base = event_base_new();
+	reg = metrics_registry_new();
+	set = proxy_set_new(base, 1, reg);
+	ck_assert_ptr_nonnull(set);
+}
+
+static void
+teardown(void)
+{
+	proxy_set_free(set);
+	event_base_free(base);
+	metrics_registry_free(reg);
+}
+
+/* Status of one request; its body (malloc'd) in *out if wanted. */
+static int
+req(const char *method, const char *url, const char *body, char **out)
+{
+	char *resp = NULL;
+	size_t len = 0;
+	int st = api_handle(set, method, url, body, body ? strlen(body) : 0,
+	    &resp, &len);
+
+	if (out)
+		*out = resp;
+	else
+		free(resp);
+	return st;
+}
+
+static char *
+state(void)
+{
+	char *s = NULL;
+
+	ck_assert_int_eq(req("GET", "/proxies", NULL, &s), 200);
+	return s;
+}
+
+START_TEST(walk)
+{
+	char *s, *before;
+
+	ck_assert_int_eq(req("GET", "/version", NULL, &s), 200);
+	ck_assert_ptr_nonnull(strstr(s, "\"version\""));
+	free(s);
+	ck_assert_int_eq(req("POST", "/proxies", "{\"name\":\"m\","
+	    "\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:9\"}", &s),
+	    201);
+	ck_assert_ptr_nonnull(strstr(s, "\"toxics\":[]"));
+	ck_assert_ptr_null(strstr(s, "127.0.0.1:0\"")); /* the real port */
+	free(s);
+	ck_assert_int_eq(req("POST", "/proxies/m/toxics",
+	    "{\"type\":\"latency\",\"attributes\":{\"latency\":5}}", NULL), 200);
+	before = state();
+
+	/* Every rejection leaves the state as it was. */
+	static const struct {
+		const char *m, *url, *body;
+		int status;
+	} bad[] = {
+		{ "POST", "/proxies", "{\"name\":\"m\",\"upstream\":\"a:1\"}",
+		    409 },
+		{ "POST", "/proxies", "{bad", 400 },
+		{ "POST", "/proxies", "{\"name\":\"n\"}", 400 },
+		{ "GET", "/proxies/nope", NULL, 404 },
+		{ "DELETE", "/proxies/nope", NULL, 404 },
+		{ "GET", "/proxies/m/toxics/nope", NULL, 404 },
+		{ "DELETE", "/proxies/m/toxics/nope", NULL, 404 },
+		{ "POST", "/proxies/nope/toxics", "{\"type\":\"latency\"}", 404 },
+		{ "POST", "/proxies/m/toxics", "{\"type\":\"latency\"}", 409 },
+		{ "POST", "/proxies/m/toxics", "{\"type\":\"zzz\"}", 400 },
+		{ "POST", "/proxies/m/toxics",
+		    "{\"type\":\"latency\",\"stream\":\"x\",\"name\":\"q\"}",
+		    400 },
+		{ "POST", "/proxies/m/toxics", "{\"type\":\"latency\","
+		  "\"name\":\"q\",\"attributes\":{\"latency\":-5}}", 400 },
+		{ "PATCH", "/proxies/m/toxics/latency_downstream",
+		    "{\"attributes\":{\"latency\":-5}}", 400 },
+		{ "PATCH", "/proxies/m", "{\"enabled\":1}", 400 },
+		{ "PATCH", "/proxies/m", "{\"upstream\":\"x\"}", 400 },
+		{ "POST", "/populate", "[{\"name\":\"z\",\"upstream\":\"a:1\"},"
+		  "{\"name\":\"y\"}]", 400 },
+		{ "PUT", "/proxies", NULL, 405 },
+		{ "GET", "/nothing", NULL, 404 },
+		{ "GET", "/proxies/", NULL, 404 },
+		{ "GET", "/proxies/m/toxics/a/b", NULL, 404 },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *after;
+
+		ck_assert_int_eq(req(bad[i].m, bad[i].url, bad[i].body, &s),
+		    bad[i].status);
+		ck_assert_msg(strstr(s, "\"error\"") && strstr(s,
+		    "\"status\""), "%s %s: %s", bad[i].m, bad[i].url, s);
+		free(s);
+		after = state();
+		ck_assert_msg(strcmp(before, after) == 0, "%s %s changed state",
+		    bad[i].m, bad[i].url);
+		free(after);
+	}
+	free(before);
+
+	ck_assert_int_eq(req("PATCH", "/proxies/m/toxics/latency_downstream",
+	    "{\"attributes\":{\"latency\":7}}", &s), 200);
+	ck_assert_ptr_nonnull(strstr(s, "\"latency\":7"));
+	free(s);
+	ck_assert_int_eq(req("GET", "/proxies/m/toxics", NULL, &s), 200);
+	ck_assert(s[0] == '[');
+	free(s);
+	ck_assert_int_eq(req("POST", "/proxies/m", "{\"enabled\":false}", &s),
+	    200);
+	ck_assert_ptr_nonnull(strstr(s, "\"enabled\":false"));
+	free(s);
+	ck_assert_int_eq(req("POST", "/reset", NULL, NULL), 204);
+	ck_assert_int_eq(req("GET", "/proxies/m", NULL, &s), 200);
+	ck_assert_ptr_nonnull(strstr(s, "\"enabled\":true"));
+	ck_assert_ptr_nonnull(strstr(s, "\"toxics\":[]"));
+	free(s);
+	ck_assert_int_eq(req("POST", "/populate", "[{\"name\":\"a\","
+	    "\"upstream\":\"127.0.0.1:1\"},{\"name\":\"b\","
+	    "\"upstream\":\"127.0.0.1:2\",\"enabled\":false}]", &s), 201);
+	ck_assert_ptr_nonnull(strstr(s, "\"proxies\":["));
+	free(s);
+	ck_assert_int_eq(proxy_count(set), 3);
+	ck_assert_int_eq(req("DELETE", "/proxies/m", NULL, NULL), 204);
+	ck_assert_int_eq(req("GET", "/proxies/m", NULL, NULL), 404);
+	ck_assert_int_eq(proxy_count(set), 2);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("proxy_api");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, walk);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	log_init("test_proxy_api", LOG_LVL_ERROR);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
