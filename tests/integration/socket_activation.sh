@@ -61,7 +61,7 @@ pass "first connection started reliabd (pid $APID) on the passed socket"
 
 wait_for 10 eval '[ "$(ctl --json status | jq -r ".children[0].state")" = running ]' ||
 	fail "memcache1 not running"
-ctl status | grep -q '^memcache1 *node *running' || fail "text status"
+ctl status | has '^memcache1 *node *running' || fail "text status"
 RELIABD_SOCKET=$ASOCK "$B/reliabctl" --json status >/dev/null || fail "RELIABD_SOCKET"
 ctl reload >/dev/null || fail "reload over the activated socket"
 ctl --json status | jq -e '.state == "running"' >/dev/null || fail "state after reload"
