@@ -458,7 +458,9 @@ main(int argc, char **argv)
 	}
 	notify_init(d);
 	log_info("reliabd %s started; control socket %s, metrics on %s",
-	    PACKAGE_VERSION, d->cfg.control_socket, d->metrics_live);
+	    PACKAGE_VERSION,
+	    d->ctl_activated ? "(passed by systemd)" : d->cfg.control_socket,
+	    d->metrics_live);
 	{
 		struct child *c;
 

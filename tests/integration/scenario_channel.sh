@@ -32,7 +32,9 @@ grep '"event":"ready"' "$OUT" | jq -e --arg a "127.0.0.1:$SM" '.metrics == $a' >
 send '{"id":1,"cmd":"list"}'
 reply 1 | jq -e '.ok and (.result.scenarios | length) >= 20 and (.result.scenarios[] | select(.name == "latency-1s") | .phases.testing == 60000 and .phases.stabilization == 30000 and .source == "builtin" and (.description | length) > 0)' >/dev/null ||
 	fail "list: $(reply 1 | cut -c1-300)"
-pass "ready event and list"
+send '{"id":11,"cmd":"reload"}'
+reply 11 | jq -e '.ok and .result.scenarios >= 20 and .result.errors == 0' >/dev/null || fail "reload: $(reply 11)"
+pass "ready event, list, reload"
 
 send '{"id":2,"cmd":"start-scenario","args":{"names":["latncy-1s"]}}'
 reply 2 | jq -e '.ok == false and .error.code == "unknown-scenario" and (.error.message | contains("latency-1s"))' >/dev/null ||
@@ -52,7 +54,7 @@ send '{"id":6,"cmd":"start-scenario","args":{"names":["loss-5"]}}'
 reply 6 | jq -e '.error.code == "busy"' >/dev/null || fail "second start: $(reply 6)"
 wait_for 5 has_toxic memcache1 || fail "fault not applied"
 send '{"id":7,"cmd":"status"}'
-reply 7 | jq -e '.result.scenario == "latency-1s" and .result.phase == "testing" and .result.loop == 1 and .result.duration_ms == 30000 and .result.phase_ends > .result.phase_started' >/dev/null ||
+reply 7 | jq -e '.result.scenario == "latency-1s" and .result.phase == "testing" and .result.loop == 1 and .result.duration_ms == 30000 and .result.phase_ends > .result.phase_started and .result.ops_rate > 0' >/dev/null ||
 	fail "status: $(reply 7)"
 pass "start-scenario, busy, status in testing"
 
@@ -64,6 +66,8 @@ reply 8 | jq -e '.result.stopped == true' >/dev/null || fail "stop: $(reply 8)"
 tail -n 1 "$T/state/journal.jsonl" | jq -e '.status == "aborted" and .scenario == "latency-1s"' >/dev/null ||
 	fail "journal after stop: $(tail -n 1 "$T/state/journal.jsonl")"
 grep '"event":"run"' "$OUT" | tail -n 1 | jq -e '.status == "aborted"' >/dev/null || fail "no run event"
+grep '"event":"done"' "$OUT" | tail -n 1 | jq -e --arg r "$run" '.status == "aborted" and .run == $r and .runs == 1' >/dev/null ||
+	fail "no done event: $(grep '"event":"done"' "$OUT")"
 grep '"event":"fault"' "$OUT" | jq -r '.action' | tr '\n' ' ' | grep -q "apply remove" || fail "fault events"
 grep '"event":"phase"' "$OUT" | jq -r '.phase' | tr '\n' ' ' | grep -q "stabilization testing idle" ||
 	fail "phase events: $(grep '"event":"phase"' "$OUT" | jq -r .phase | tr '\n' ' ')"

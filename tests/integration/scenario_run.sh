@@ -11,7 +11,7 @@
 source "$top_srcdir/tests/integration/scenario_lib.sh"
 lab_start
 
-STAB=2 TEST=3 REC=4
+STAB=2 TEST=3 REC=5
 # A playlist (it loops), so the worker is still there to show loss-100
 # back at phase 0; it is stopped once both runs are journaled.
 bg scenario "$SCEN" "${SCEN_OPTS[@]}" --playlist=latency-1s,loss-100 \
@@ -23,21 +23,30 @@ SPID=$BG_PID
 # time before and after the call.
 POLL=$T/poll.txt
 : >"$POLL"
+# One curl for the three reads and one awk to digest them, so a busy
+# machine still gets several polls into each phase.
 for _ in $(seq 1500); do
 	kill -0 "$SPID" 2>/dev/null || break
+	: >"$T/sm.txt"; : >"$T/tx.txt"; : >"$T/lg.txt"
 	t0=$EPOCHREALTIME
-	sm=$(curl -fsS --max-time 1 "http://127.0.0.1:$SM/metrics" 2>/dev/null) || sm=""
-	p1=$(printf '%s\n' "$sm" | awk '$1=="scenario_phase{scenario=\"latency-1s\"}" {print $2}')
-	p2=$(printf '%s\n' "$sm" | awk '$1=="scenario_phase{scenario=\"loss-100\"}" {print $2}')
-	# In recovery a scenario's three phase-start gauges belong to one run.
-	[ "$p1" = 3 ] && printf '%s\n' "$sm" >"$T/sm-latency-1s.txt"
-	[ "$p2" = 3 ] && printf '%s\n' "$sm" >"$T/sm-loss-100.txt"
+	curl -sS --max-time 1 -o "$T/sm.txt" "http://127.0.0.1:$SM/metrics" \
+		-o "$T/tx.txt" "http://127.0.0.1:$API/proxies/memcache1/toxics" \
+		-o "$T/lg.txt" "http://127.0.0.1:$LG/metrics" 2>/dev/null || true
 	t1=$EPOCHREALTIME
-	tx=$(toxic_count memcache1 2>/dev/null) || tx=err
-	t2=$EPOCHREALTIME
-	lg=$(curl -fsS --max-time 1 "http://127.0.0.1:$LG/metrics" 2>/dev/null |
-		awk '/^memcache_circuit_breaker_state\{/ {sub(/.*server="/, "", $1); sub(/".*/, "", $1); printf "%s=%s ", $1, $2}')
-	echo "${p1:-x} ${p2:-x} $t1 $tx $t2 $lg" >>"$POLL"
+	line=$(awk -v t0="$t0" -v t1="$t1" '
+	FILENAME ~ /sm.txt$/ && $1 == "scenario_phase{scenario=\"latency-1s\"}" { p1 = $2 }
+	FILENAME ~ /sm.txt$/ && $1 == "scenario_phase{scenario=\"loss-100\"}" { p2 = $2 }
+	FILENAME ~ /tx.txt$/ { tx = ($0 ~ /"name"/) ? 1 : (($0 ~ /^\[/) ? 0 : "err") }
+	FILENAME ~ /lg.txt$/ && /^memcache_circuit_breaker_state\{/ {
+		k = $1; sub(/.*server="/, "", k); sub(/".*/, "", k); lg = lg k "=" $2 " " }
+	END { if (tx == "") tx = "err"; printf "%s %s %s %s %s %s", (p1 == "" ? "x" : p1), (p2 == "" ? "x" : p2), t0, tx, t1, lg }
+	' "$T/sm.txt" "$T/tx.txt" "$T/lg.txt")
+	echo "$line" >>"$POLL"
+	read -r p1 p2 _ <<<"$line"
+	# In recovery a scenario's three phase-start gauges belong to one run.
+	[ "$p1" = 3 ] && cp "$T/sm.txt" "$T/sm-latency-1s.txt"
+	[ "$p2" = 3 ] && cp "$T/sm.txt" "$T/sm-loss-100.txt"
+	rm -f "$T/sm.txt" "$T/tx.txt" "$T/lg.txt"
 	if [ "$(journal_lines)" -ge 2 ] && [ "$p2" = 0 ]; then
 		kill -TERM "$SPID"
 		break
@@ -93,7 +102,7 @@ for s in latency-1s loss-100; do
 	$3 > te + 0.1 && $5 < re { inside++ }
 	$3 > re + 0.1 && $3 < re + 2 && $4 != 0 { print name ": toxic present after testing at " $3 " (ended " re ")"; bad=1 }
 	$3 > re + 0.1 && $3 < re + 2 { after++ }
-	END { if (inside < 5 || after < 3) { print name ": too few polls (" inside ", " after ")"; bad=1 }; exit bad }
+	END { if (inside < 3 || after < 2) { print name ": too few polls (" inside ", " after ")"; bad=1 }; exit bad }
 	' "$POLL" || fail "fault timing"
 done
 pass "faults on within 100 ms of testing start, off within 100 ms of its end"
