@@ -1,0 +1,51 @@
+/* The run journal on disk. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "log.h"
+
+int
+journal_append(const char *dir, json_t *record)
+{
+	char path[1100];
+	char *text;
+	size_t n;
+	ssize_t w;
+	int fd, rc = -1;
+
+	snprintf(path, sizeof path, "%s/%s", dir, JOURNAL_FILE);
+	text = json_dumps(record, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	if (!text) {
+		log_error("out of memory");
+		return -1;
+	}
+	n = strlen(text);
+	/* The newline goes in the same write as the record. */
+	text[n] = '\n';
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		text[n] = '\0';
+		free(text);
+		return -1;
+	}
+	do
+		w = write(fd, text, n + 1);
+	while (w < 0 && errno == EINTR);
+	if (w != (ssize_t)(n + 1))
+		log_error("%s: %s", path, w < 0 ? strerror(errno) :
+		    "short write");
+	else if (fdatasync(fd) != 0)
+		log_warn("%s: fdatasync: %s", path, strerror(errno));
+	else
+		rc = 0;
+	close(fd);
+	text[n] = '\0';
+	free(text);
+	return rc;
+}

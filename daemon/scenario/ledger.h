@@ -1,0 +1,47 @@
+/* The fault ledger: every fault is written here (and fsync'd) before it is
+ * applied and struck once removed, so whatever a crash leaves behind can
+ * be removed from the proxy at the next start. One small JSON file,
+ * $state_dir/ledger.json, rewritten atomically (temp file, fsync, rename,
+ * fsync of the directory). */
+#ifndef RELIABD_SCENARIO_LEDGER_H
+#define RELIABD_SCENARIO_LEDGER_H
+
+#include <stddef.h>
+
+#define LEDGER_MAX 256
+#define LEDGER_FILE_MAX (1024 * 1024)
+
+enum ledger_kind {
+	LEDGER_TOXIC,   /* a toxic named `toxic` on proxy `server` */
+	LEDGER_DOWN,    /* proxy `server` disabled */
+};
+const char *ledger_kind_text(enum ledger_kind k);
+
+struct ledger_entry {
+	enum ledger_kind kind;
+	char server[64];
+	char toxic[96];
+	char type[32];
+	double applied; /* unix time */
+};
+
+struct ledger {
+	char path[1024];
+	struct ledger_entry e[LEDGER_MAX];
+	size_t n;
+};
+
+/* Opens (reads) $dir/ledger.json; a missing file is an empty ledger. A
+ * corrupt file is an error: it is left in place for a person to read. 0
+ * or -1 with err. */
+int ledger_open(struct ledger *l, const char *dir, char *err, size_t errlen);
+/* Parses a ledger document (also what the fuzz target drives). */
+int ledger_parse(struct ledger *l, const char *text, size_t len, char *err,
+    size_t errlen);
+/* Adds the entry and writes the file durably. 0 or -1. */
+int ledger_add(struct ledger *l, const struct ledger_entry *e);
+/* Removes the matching entry (server + toxic + kind) and writes. */
+int ledger_strike(struct ledger *l, const struct ledger_entry *e);
+int ledger_write(const struct ledger *l);
+
+#endif

@@ -1,0 +1,104 @@
+# daemon/scenario: reliabd-scenario, the three-phase engine.
+
+# The scenario-file parser alone (jansson only), so reliabd can link it.
+noinst_LIBRARIES += daemon/scenario/libscenario_spec.a
+daemon_scenario_libscenario_spec_a_SOURCES = \
+	daemon/scenario/spec.c daemon/scenario/spec.h
+daemon_scenario_libscenario_spec_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+
+sbin_PROGRAMS += reliabd-scenario
+reliabd_scenario_SOURCES = \
+	daemon/scenario/main.c \
+	daemon/scenario/engine.c daemon/scenario/engine.h \
+	daemon/scenario/verdict.c daemon/scenario/verdict.h \
+	daemon/scenario/promtext.c daemon/scenario/promtext.h \
+	daemon/scenario/sampler.c daemon/scenario/sampler.h \
+	daemon/scenario/toxiproxy.c daemon/scenario/toxiproxy.h \
+	daemon/scenario/faultmap.c daemon/scenario/faultmap.h \
+	daemon/scenario/ledger.c daemon/scenario/ledger.h \
+	daemon/scenario/journal.c daemon/scenario/journal.h
+reliabd_scenario_CFLAGS = $(AM_CFLAGS) $(LIBCURL_CFLAGS) $(JANSSON_CFLAGS) \
+	-I$(top_srcdir)/daemon/scenario
+reliabd_scenario_LDADD = daemon/scenario/libscenario_spec.a $(RELIAB_LIBS) \
+	$(LIBCURL_LIBS) $(JANSSON_LIBS)
+
+# The built-in catalogue.
+scenariosdir = $(pkgdatadir)/scenarios
+dist_scenarios_DATA = \
+	etc/scenarios/bandwidth-throttle.json \
+	etc/scenarios/connection-limit.json \
+	etc/scenarios/flapping.json \
+	etc/scenarios/latency-100ms.json \
+	etc/scenarios/latency-10s.json \
+	etc/scenarios/latency-1s.json \
+	etc/scenarios/latency-2m.json \
+	etc/scenarios/latency-40s.json \
+	etc/scenarios/latency-5s.json \
+	etc/scenarios/loss-10.json \
+	etc/scenarios/loss-100.json \
+	etc/scenarios/loss-2.json \
+	etc/scenarios/loss-20.json \
+	etc/scenarios/loss-5.json \
+	etc/scenarios/loss-50.json \
+	etc/scenarios/node-down.json \
+	etc/scenarios/node-restart.json \
+	etc/scenarios/partition.json \
+	etc/scenarios/reset-peer.json \
+	etc/scenarios/slicer.json \
+	etc/scenarios/slow-close.json \
+	etc/scenarios/two-servers-down.json \
+	etc/scenarios/two-servers-loss-latency.json
+
+# Unit tests (Check).
+SCENARIO_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS) \
+	-I$(top_srcdir)/daemon/scenario
+check_PROGRAMS += tests/unit/test_scenario_spec tests/unit/test_scenario_verdict \
+	tests/unit/test_scenario_ledger
+TESTS += tests/unit/test_scenario_spec tests/unit/test_scenario_verdict \
+	tests/unit/test_scenario_ledger
+tests_unit_test_scenario_spec_SOURCES = tests/unit/test_scenario_spec.c
+tests_unit_test_scenario_spec_CFLAGS = $(SCENARIO_TEST_CFLAGS)
+tests_unit_test_scenario_spec_LDADD = daemon/scenario/libscenario_spec.a \
+	$(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)
+tests_unit_test_scenario_verdict_SOURCES = tests/unit/test_scenario_verdict.c \
+	daemon/scenario/verdict.c daemon/scenario/promtext.c
+tests_unit_test_scenario_verdict_CFLAGS = $(SCENARIO_TEST_CFLAGS)
+tests_unit_test_scenario_verdict_LDADD = daemon/scenario/libscenario_spec.a \
+	$(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS) -lm
+tests_unit_test_scenario_ledger_SOURCES = tests/unit/test_scenario_ledger.c \
+	daemon/scenario/ledger.c daemon/scenario/journal.c \
+	daemon/scenario/toxiproxy.c daemon/scenario/faultmap.c
+tests_unit_test_scenario_ledger_CFLAGS = $(SCENARIO_TEST_CFLAGS) $(LIBCURL_CFLAGS)
+tests_unit_test_scenario_ledger_LDADD = daemon/scenario/libscenario_spec.a \
+	$(RELIAB_LIBS) $(JANSSON_LIBS) $(LIBCURL_LIBS) $(CHECK_LIBS) -lm
+
+# Integration tests (real memcached, reliabd-proxy, reliabd-loadgen).
+# scenario_chan plays reliabd's end of the worker's channel.
+check_PROGRAMS += tests/tools/scenario_chan
+tests_tools_scenario_chan_SOURCES = tests/tools/scenario_chan.c
+TESTS += tests/integration/scenario_cli.sh \
+	tests/integration/scenario_run.sh \
+	tests/integration/scenario_cleanup.sh \
+	tests/integration/scenario_loop.sh \
+	tests/integration/scenario_channel.sh \
+	tests/integration/scenario_lab.sh
+EXTRA_DIST += tests/integration/scenario_cli.sh \
+	tests/integration/scenario_run.sh \
+	tests/integration/scenario_cleanup.sh \
+	tests/integration/scenario_loop.sh \
+	tests/integration/scenario_channel.sh \
+	tests/integration/scenario_lab.sh \
+	tests/integration/scenario_lib.sh
+
+# The fuzz target: scenario files, /metrics text, the ledger. tests/fuzz/
+# local.mk sets FUZZ_TARGETS after this file is included, so it must add
+# $(SCENARIO_FUZZ_TARGETS) itself; `make $(SCENARIO_FUZZ_TARGETS)` builds it.
+SCENARIO_FUZZ_TARGETS = tests/fuzz/fuzz_scenario
+CLEANFILES += $(SCENARIO_FUZZ_TARGETS)
+fuzz_scenario_SRCS = tests/fuzz/fuzz_scenario.c daemon/scenario/spec.c \
+	daemon/scenario/promtext.c daemon/scenario/ledger.c \
+	daemon/scenario/verdict.c \
+	lib/duration.c lib/util.c lib/log.c
+tests/fuzz/fuzz_scenario: $(fuzz_scenario_SRCS)
+	$(FUZZ_LINK) -I$(top_srcdir)/daemon/scenario $(JANSSON_LIBS) -lm
+EXTRA_DIST += $(fuzz_scenario_SRCS) tests/fuzz/corpus/scenario

@@ -1,0 +1,269 @@
+/* The loadgen sampler thread. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "sampler.h"
+#include "util.h"
+
+#define SAMPLER_BODY_MAX PROM_INPUT_MAX
+
+struct sampler {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int active, stop;
+	int efd;
+	char url[400];
+	struct lg_sample queue[SAMPLER_QUEUE];
+	size_t head, count;
+	unsigned long failures;
+	char *body;
+	size_t blen;
+	int overflow;
+};
+
+static size_t
+on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct sampler *s = arg;
+	size_t n = size * nmemb;
+
+	if (s->blen + n > SAMPLER_BODY_MAX) {
+		s->overflow = 1;
+		return 0;
+	}
+	memcpy(s->body + s->blen, ptr, n);
+	s->blen += n;
+	return n;
+}
+
+static curl_socket_t
+open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)arg;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+static int
+scrape(struct sampler *s, CURL *c, struct lg_sample *out)
+{
+	CURLcode rc;
+	long status = 0;
+
+	s->blen = 0;
+	s->overflow = 0;
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK) {
+		log_debug("%s: %s", s->url, s->overflow ? "body too large" :
+		    curl_easy_strerror(rc));
+		return -1;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		log_debug("%s: HTTP %ld", s->url, status);
+		return -1;
+	}
+	out->mono_ms = now_mono_ms();
+	out->wall = now_wall();
+	if (sample_from_text(s->body, s->blen, out) != 0) {
+		log_debug("%s: no memcache_operations_total", s->url);
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+run(void *arg)
+{
+	struct sampler *s = arg;
+	CURL *c = curl_easy_init();
+	struct lg_sample *smp = malloc(sizeof *smp);
+	uint64_t next = now_mono_ms();
+
+	if (!c || !smp) {
+		log_error("out of memory; the loadgen is not sampled");
+		goto out;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, s->url);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "reliabd-scenario");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 500L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop) {
+		uint64_t now;
+		struct timespec ts;
+
+		if (!s->active) {
+			pthread_cond_wait(&s->cv, &s->mu);
+			next = now_mono_ms();
+			continue;
+		}
+		now = now_mono_ms();
+		if (now < next) {
+			/* The condvar uses CLOCK_MONOTONIC (see sampler_start). */
+			uint64_t at_ns = now_mono_ns() + (next - now) * 1000000;
+			ts.tv_sec = (time_t)(at_ns / 1000000000);
+			ts.tv_nsec = (long)(at_ns % 1000000000);
+			pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+			continue;
+		}
+		next += SAMPLER_INTERVAL_MS;
+		if (next < now)
+			next = now + SAMPLER_INTERVAL_MS;
+		pthread_mutex_unlock(&s->mu);
+		int ok = scrape(s, c, smp) == 0;
+		pthread_mutex_lock(&s->mu);
+		if (!ok) {
+			s->failures++;
+			continue;
+		}
+		if (s->count == SAMPLER_QUEUE) {
+			/* The engine is behind: drop the oldest. */
+			s->head = (s->head + 1) % SAMPLER_QUEUE;
+			s->count--;
+		}
+		s->queue[(s->head + s->count) % SAMPLER_QUEUE] = *smp;
+		s->count++;
+		uint64_t one = 1;
+		if (write(s->efd, &one, sizeof one) < 0 && errno != EAGAIN)
+			log_warn("eventfd: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&s->mu);
+out:
+	free(smp);
+	if (c)
+		curl_easy_cleanup(c);
+	return NULL;
+}
+
+struct sampler *
+sampler_start(const char *addr, char *err, size_t errlen)
+{
+	struct sampler *s;
+	struct hostport hp;
+	pthread_condattr_t ca;
+	char herr[128];
+
+	if (hostport_parse(addr, &hp, herr, sizeof herr) != 0) {
+		snprintf(err, errlen, "%s: %s", addr, herr);
+		return NULL;
+	}
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->body = malloc(SAMPLER_BODY_MAX + 1);
+	if (!s->body) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (strchr(hp.host, ':'))
+		snprintf(s->url, sizeof s->url, "http://[%s]:%u/metrics",
+		    hp.host, hp.port);
+	else
+		snprintf(s->url, sizeof s->url, "http://%s:%u/metrics",
+		    hp.host, hp.port);
+	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->efd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		free(s->body);
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&s->thread, NULL, run, s) != 0) {
+		snprintf(err, errlen, "pthread_create failed");
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+		close(s->efd);
+		free(s->body);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+sampler_stop(struct sampler *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stop = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	close(s->efd);
+	free(s->body);
+	free(s);
+}
+
+int
+sampler_fd(const struct sampler *s)
+{
+	return s->efd;
+}
+
+void
+sampler_set_active(struct sampler *s, int active)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->active != active) {
+		s->active = active;
+		pthread_cond_signal(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+size_t
+sampler_drain(struct sampler *s, struct lg_sample *out, size_t cap)
+{
+	size_t n = 0;
+	uint64_t v;
+
+	if (read(s->efd, &v, sizeof v) < 0 && errno != EAGAIN)
+		log_warn("eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&s->mu);
+	while (s->count && n < cap) {
+		out[n++] = s->queue[s->head];
+		s->head = (s->head + 1) % SAMPLER_QUEUE;
+		s->count--;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+unsigned long
+sampler_failures(struct sampler *s)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->failures;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}

@@ -1,0 +1,28 @@
+/* Samples the loadgen's /metrics a few times a second on its own thread,
+ * while a run needs it, and hands the samples to the engine through a
+ * small queue and an eventfd. */
+#ifndef RELIABD_SCENARIO_SAMPLER_H
+#define RELIABD_SCENARIO_SAMPLER_H
+
+#include <stddef.h>
+
+#include "promtext.h"
+
+#define SAMPLER_INTERVAL_MS 200
+#define SAMPLER_QUEUE 32
+
+struct sampler;
+
+/* `addr` is the loadgen's metrics host:port. NULL on error. */
+struct sampler *sampler_start(const char *addr, char *err, size_t errlen);
+void sampler_stop(struct sampler *s);
+/* The fd that becomes readable when samples are queued. */
+int sampler_fd(const struct sampler *s);
+/* Starts or pauses scraping. */
+void sampler_set_active(struct sampler *s, int active);
+/* Takes the queued samples (at most `cap`); returns the count. */
+size_t sampler_drain(struct sampler *s, struct lg_sample *out, size_t cap);
+/* Scrapes that failed since the start (for logs). */
+unsigned long sampler_failures(struct sampler *s);
+
+#endif

@@ -1,0 +1,309 @@
+/* Toxiproxy HTTP API client. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "log.h"
+#include "toxiproxy.h"
+#include "util.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+#define USER_AGENT "reliabd-scenario/" PACKAGE_VERSION
+
+const char *
+toxi_result_text(enum toxi_result r)
+{
+	switch (r) {
+	case TOXI_OK:
+		return "ok";
+	case TOXI_UNREACHABLE:
+		return "unreachable";
+	case TOXI_ERROR:
+		return "error";
+	}
+	return "unknown";
+}
+
+struct body {
+	char *p;
+	size_t n;
+	int overflow;
+};
+
+static size_t
+on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct body *b = arg;
+	size_t n = size * nmemb;
+
+	if (b->n + n > TOXI_BODY_MAX) {
+		b->overflow = 1;
+		return 0; /* aborts the transfer */
+	}
+	memcpy(b->p + b->n, ptr, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+	return n;
+}
+
+/* libcurl opens its sockets without SOCK_CLOEXEC. */
+static curl_socket_t
+open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)arg;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+int
+toxi_init(struct toxi *t, const char *api, char *err, size_t errlen)
+{
+	struct hostport hp;
+	char herr[128];
+
+	memset(t, 0, sizeof *t);
+	if (hostport_parse(api, &hp, herr, sizeof herr) != 0) {
+		snprintf(err, errlen, "%s: %s", api, herr);
+		return -1;
+	}
+	if (strchr(hp.host, ':'))
+		snprintf(t->base, sizeof t->base, "http://[%s]:%u", hp.host,
+		    hp.port);
+	else
+		snprintf(t->base, sizeof t->base, "http://%s:%u", hp.host,
+		    hp.port);
+	t->curl = curl_easy_init();
+	if (!t->curl) {
+		snprintf(err, errlen, "curl_easy_init failed");
+		return -1;
+	}
+	return 0;
+}
+
+void
+toxi_free(struct toxi *t)
+{
+	if (t->curl)
+		curl_easy_cleanup(t->curl);
+	t->curl = NULL;
+}
+
+/* One request. Returns the result; *status gets the HTTP code. */
+static enum toxi_result
+request(struct toxi *t, const char *method, const char *path,
+    const char *json, long *status, struct body *b, char *err, size_t errlen)
+{
+	CURL *c = t->curl;
+	struct curl_slist *hdrs = NULL;
+	char url[600];
+	CURLcode rc;
+
+	*status = 0;
+	b->n = 0;
+	b->overflow = 0;
+	b->p[0] = '\0';
+	snprintf(url, sizeof url, "%s%s", t->base, path);
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)TOXI_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)TOXI_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTP);
+#endif
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (json) {
+		hdrs = curl_slist_append(hdrs,
+		    "Content-Type: application/json");
+		if (!hdrs) {
+			snprintf(err, errlen, "out of memory");
+			return TOXI_ERROR;
+		}
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+	}
+	rc = curl_easy_perform(c);
+	curl_slist_free_all(hdrs);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s %s: %s", method, url,
+		    b->overflow ? "reply too large" : curl_easy_strerror(rc));
+		return rc == CURLE_COULDNT_CONNECT ? TOXI_UNREACHABLE :
+		    TOXI_ERROR;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	return TOXI_OK;
+}
+
+static enum toxi_result
+call(struct toxi *t, const char *method, const char *path, const char *json,
+    long *status, char *err, size_t errlen)
+{
+	struct body b;
+	enum toxi_result r;
+
+	b.p = malloc(TOXI_BODY_MAX + 1);
+	if (!b.p) {
+		snprintf(err, errlen, "out of memory");
+		return TOXI_ERROR;
+	}
+	r = request(t, method, path, json, status, &b, err, errlen);
+	if (r == TOXI_OK && *status >= 300) {
+		/* Toxiproxy's error body is {"error":"...","status":N}. */
+		json_t *j = json_loadb(b.p, b.n, 0, NULL);
+		const char *m = j ? json_string_value(json_object_get(j,
+		    "error")) : NULL;
+		snprintf(err, errlen, "%s %s%s: HTTP %ld: %.200s", method,
+		    t->base, path, *status, m ? m : b.p);
+		json_decref(j);
+	}
+	free(b.p);
+	return r;
+}
+
+int
+toxi_parse_version(const char *body, size_t len, char *version, size_t vlen)
+{
+	json_t *j;
+	int builtin = 0;
+	size_t n = 0;
+
+	if (vlen)
+		version[0] = '\0';
+	j = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+	if (json_is_object(j)) {
+		const char *v = json_string_value(json_object_get(j,
+		    "version"));
+		const char *s = json_string_value(json_object_get(j,
+		    "server"));
+		if (v)
+			strlcpy_r(version, v, vlen);
+		/* The agreed marker is "server"; older builds of the built-in
+		 * proxy only named themselves in the version string. */
+		builtin = (s && strcmp(s, "reliabd-proxy") == 0) ||
+		    (v && strstr(v, "reliabd") != NULL);
+	} else if (json_is_string(j)) {
+		strlcpy_r(version, json_string_value(j), vlen);
+	} else if (vlen) {
+		/* Plain text such as "2.9.0\n": keep printable characters. */
+		for (size_t i = 0; i < len && n + 1 < vlen; i++) {
+			char c = body[i];
+			if (c == '\n' || c == '\r')
+				break;
+			if (c >= 0x20 && c < 0x7f)
+				version[n++] = c;
+		}
+		version[n] = '\0';
+	}
+	json_decref(j);
+	return builtin;
+}
+
+enum toxi_result
+toxi_probe(struct toxi *t, char *err, size_t errlen)
+{
+	struct body b;
+	enum toxi_result r;
+	long status;
+
+	b.p = malloc(TOXI_BODY_MAX + 1);
+	if (!b.p) {
+		snprintf(err, errlen, "out of memory");
+		return TOXI_ERROR;
+	}
+	r = request(t, "GET", "/version", NULL, &status, &b, err, errlen);
+	if (r == TOXI_OK && status != 200) {
+		snprintf(err, errlen, "GET %s/version: HTTP %ld", t->base,
+		    status);
+		r = TOXI_ERROR;
+	}
+	if (r == TOXI_OK) {
+		t->builtin = toxi_parse_version(b.p, b.n, t->version,
+		    sizeof t->version);
+		t->version_known = 1;
+	}
+	free(b.p);
+	return r;
+}
+
+enum toxi_result
+toxi_add_toxic(struct toxi *t, const char *proxy, const char *name,
+    const char *type, const char *stream, double toxicity,
+    json_t *attributes, char *err, size_t errlen)
+{
+	char path[256];
+	json_t *o;
+	char *text;
+	long status;
+	enum toxi_result r;
+
+	o = json_pack("{s:s,s:s,s:s,s:f,s:O}", "name", name, "type", type,
+	    "stream", stream, "toxicity", toxicity, "attributes", attributes);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return TOXI_ERROR;
+	}
+	snprintf(path, sizeof path, "/proxies/%s/toxics", proxy);
+	r = call(t, "POST", path, text, &status, err, errlen);
+	if (r == TOXI_OK && status == 409) {
+		/* Left over from an earlier run: replace it. */
+		char tpath[400];
+		long st2;
+		snprintf(tpath, sizeof tpath, "/proxies/%s/toxics/%s", proxy,
+		    name);
+		r = call(t, "DELETE", tpath, NULL, &st2, err, errlen);
+		if (r == TOXI_OK)
+			r = call(t, "POST", path, text, &status, err, errlen);
+	}
+	free(text);
+	if (r == TOXI_OK && status != 200 && status != 201)
+		r = TOXI_ERROR;
+	return r;
+}
+
+enum toxi_result
+toxi_remove_toxic(struct toxi *t, const char *proxy, const char *name,
+    char *err, size_t errlen)
+{
+	char path[400];
+	long status;
+	enum toxi_result r;
+
+	snprintf(path, sizeof path, "/proxies/%s/toxics/%s", proxy, name);
+	r = call(t, "DELETE", path, NULL, &status, err, errlen);
+	if (r == TOXI_OK && status != 200 && status != 204 && status != 404)
+		r = TOXI_ERROR;
+	return r;
+}
+
+enum toxi_result
+toxi_set_enabled(struct toxi *t, const char *proxy, int enabled, char *err,
+    size_t errlen)
+{
+	char path[256];
+	long status;
+	enum toxi_result r;
+
+	snprintf(path, sizeof path, "/proxies/%s", proxy);
+	r = call(t, "POST", path, enabled ? "{\"enabled\":true}" :
+	    "{\"enabled\":false}", &status, err, errlen);
+	/* A proxy that no longer exists is not degrading anything. */
+	if (r == TOXI_OK && enabled && status == 404)
+		return TOXI_OK;
+	if (r == TOXI_OK && status != 200 && status != 201)
+		r = TOXI_ERROR;
+	return r;
+}

@@ -1,0 +1,53 @@
+/* A Toxiproxy HTTP API client (libcurl + jansson), written against the
+ * documented API so it drives a real Toxiproxy or reliabd-proxy alike.
+ * Not thread-safe: one client per thread. */
+#ifndef RELIABD_SCENARIO_TOXIPROXY_H
+#define RELIABD_SCENARIO_TOXIPROXY_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define TOXI_CONNECT_TIMEOUT_MS 1000
+#define TOXI_TIMEOUT_MS 2000
+#define TOXI_BODY_MAX (256 * 1024)
+
+enum toxi_result {
+	TOXI_OK,
+	TOXI_UNREACHABLE,  /* nothing listens: a proxy that is not running
+			    * holds no toxics */
+	TOXI_ERROR,        /* an HTTP error, a timeout, a bad reply */
+};
+const char *toxi_result_text(enum toxi_result r);
+
+struct toxi {
+	void *curl;               /* CURL * */
+	char base[300];           /* http://host:port */
+	char version[64];
+	int builtin;              /* the server is reliabd-proxy */
+	int version_known;
+};
+
+/* `api` is host:port. 0 or -1. */
+int toxi_init(struct toxi *t, const char *api, char *err, size_t errlen);
+void toxi_free(struct toxi *t);
+
+/* GET /version: plain text ("2.9.0") or JSON; sets version and builtin. */
+enum toxi_result toxi_probe(struct toxi *t, char *err, size_t errlen);
+/* POST /proxies/{proxy}/toxics; 200 or 201. An existing toxic of that
+ * name is replaced. `attributes` is not stolen. */
+enum toxi_result toxi_add_toxic(struct toxi *t, const char *proxy,
+    const char *name, const char *type, const char *stream, double toxicity,
+    json_t *attributes, char *err, size_t errlen);
+/* DELETE /proxies/{proxy}/toxics/{name}; a missing toxic is success. */
+enum toxi_result toxi_remove_toxic(struct toxi *t, const char *proxy,
+    const char *name, char *err, size_t errlen);
+/* POST /proxies/{proxy} {"enabled":b}. */
+enum toxi_result toxi_set_enabled(struct toxi *t, const char *proxy,
+    int enabled, char *err, size_t errlen);
+
+/* Whether a /version body names reliabd-proxy; fills version. Pure (the
+ * fuzz target drives it). */
+int toxi_parse_version(const char *body, size_t len, char *version,
+    size_t vlen);
+
+#endif

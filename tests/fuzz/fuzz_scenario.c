@@ -1,0 +1,116 @@
+/* Fuzzes what reliabd-scenario reads from outside: scenario files, the
+ * loadgen's /metrics text (and the verdict fed from it), the ledger, the
+ * proxy's /version reply. The first byte picks the parser. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger.h"
+#include "log.h"
+#include "promtext.h"
+#include "spec.h"
+#include "verdict.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+on_series(const struct prom_series *s, void *arg)
+{
+	size_t *n = arg;
+	(*n) += s->nlabels + 1;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int init;
+	const char *text;
+	char err[512];
+
+	if (!init) {
+		log_init("fuzz_scenario", LOG_LVL_ERROR);
+		init = 1;
+	}
+	if (size < 1)
+		return 0;
+	text = (const char *)data + 1;
+	size--;
+	switch (data[0] % 4) {
+	case 0: {
+		static const char *const servers[] = {"memcache1",
+		    "memcache2", "memcache3"};
+		struct spec_names names = {servers, 3, servers, 1};
+		struct scenario_spec *s = malloc(sizeof *s);
+		if (!s)
+			return 0;
+		if (spec_parse(text, size, "fuzz.json", &names, s, err,
+		    sizeof err) == 0 && s->nfaults == 0)
+			abort(); /* a valid scenario has faults */
+		free(s);
+		break;
+	}
+	case 1: {
+		struct lg_sample *a = malloc(sizeof *a);
+		struct scenario_spec *sp = calloc(1, sizeof *sp);
+		struct verdict *v = malloc(sizeof *v);
+		size_t n = 0;
+		if (!a || !sp || !v)
+			goto out1;
+		prom_parse(text, size, on_series, &n);
+		a->mono_ms = 1000;
+		a->wall = 1;
+		if (sample_from_text(text, size, a) == 0) {
+			sp->nfaults = 1;
+			sp->faults[0].nservers = 1;
+			strcpy(sp->faults[0].servers[0], "memcache1");
+			sp->expect.breaker_opens_within_ms = 1000;
+			sp->expect.recovers_within_ms = 1000;
+			sp->expect.baseline_error_rate_max = 0.1;
+			sp->expect.testing_error_rate_min = -1;
+			sp->expect.other_error_rate_max = 0.5;
+			sp->expect.recover_error_rate = -1;
+			verdict_init(v, sp);
+			verdict_phase_start(v, PHASE_STABILIZATION, 0, 1);
+			verdict_add_sample(v, a);
+			verdict_phase_start(v, PHASE_TESTING, 900, 2);
+			verdict_fault_applied(v, 900);
+			verdict_add_sample(v, a);
+			verdict_phase_start(v, PHASE_RECOVERY, 950, 3);
+			verdict_fault_removed(v, 950);
+			verdict_add_sample(v, a);
+			verdict_phase_end(v, 2000, 4);
+			verdict_finish(v, err, sizeof err);
+		}
+out1:
+		free(a);
+		free(sp);
+		free(v);
+		break;
+	}
+	case 2: {
+		struct ledger *l = calloc(1, sizeof *l);
+		if (!l)
+			return 0;
+		strcpy(l->path, "fuzz-ledger.json");
+		if (ledger_parse(l, text, size, err, sizeof err) == 0 &&
+		    l->n > LEDGER_MAX)
+			abort();
+		free(l);
+		break;
+	}
+	default: {
+		char name[64];
+		const char *b = text;
+		size_t n = size;
+		/* Edit distance and the duration parser on raw names. */
+		if (n > 63)
+			n = 63;
+		memcpy(name, b, n);
+		name[n] = '\0';
+		(void)edit_distance(name, "latency-1s");
+		break;
+	}
+	}
+	return 0;
+}
