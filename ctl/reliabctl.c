@@ -153,7 +153,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 	rc = EXIT_OK;
 	if (req.wait)
-		rc = wait_for_runs(&cl, sock, json);
+		rc = wait_for_runs(&cl, sock,
+		    json_string_value(json_object_get(result, "run")), json);
 	json_decref(reply);
 	client_close(&cl);
 	return rc;

@@ -79,6 +79,7 @@ void print_event(const json_t *ev);
 char *fmt_duration_s(double s, char *buf, size_t len);
 
 /* wait.c: start-scenario --wait. */
-int wait_for_runs(struct ctl_client *cl, const char *socket_path, int json);
+int wait_for_runs(struct ctl_client *cl, const char *socket_path,
+    const char *job, int json);
 
 #endif

@@ -1,6 +1,6 @@
-/* start-scenario --wait: follows the run's events until the worker goes
- * idle, with a live line on a terminal; the exit status is the worst
- * verdict seen. */
+/* start-scenario --wait: follows the job's events until the worker says
+ * it is done, with a live line on a terminal; the exit status is the
+ * worst verdict seen. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,7 +66,8 @@ poll_load(struct ctl_client *st, struct live *l)
 }
 
 int
-wait_for_runs(struct ctl_client *cl, const char *socket_path, int json)
+wait_for_runs(struct ctl_client *cl, const char *socket_path, const char *job,
+    int json)
 {
 	int tty = !json && isatty(STDOUT_FILENO);
 	int worst = EXIT_OK, seen_run = 0;
@@ -98,19 +99,24 @@ wait_for_runs(struct ctl_client *cl, const char *socket_path, int json)
 			break;
 		}
 		name = json_string_value(json_object_get(ev, "event"));
-		if (name && strcmp(name, "phase") == 0) {
+		if (name && strcmp(name, "done") == 0) {
+			const char *run =
+			    json_string_value(json_object_get(ev, "run"));
+
+			/* The whole job (every scenario, every loop) ended. */
+			if (job == NULL || (run && strcmp(run, job) == 0)) {
+				json_decref(ev);
+				if (tty)
+					printf("\r\033[K");
+				client_close(&st);
+				return seen_run ? worst : EXIT_RUN_ABORTED;
+			}
+		} else if (name && strcmp(name, "phase") == 0) {
 			const char *ph =
 			    json_string_value(json_object_get(ev, "phase"));
 			const char *sc =
 			    json_string_value(json_object_get(ev, "scenario"));
 
-			if (ph && strcmp(ph, "idle") == 0 && seen_run) {
-				json_decref(ev);
-				if (tty)
-					printf("\n");
-				client_close(&st);
-				return worst;
-			}
 			snprintf(l.phase, sizeof(l.phase), "%s", ph ? ph : "?");
 			snprintf(l.scenario, sizeof(l.scenario), "%s",
 			    sc ? sc : "?");

@@ -178,8 +178,11 @@ route(struct proxy_set *set, const char *method, const char *url,
 	if (n == 1 && strcmp(seg[0], "version") == 0) {
 		if (!is(method, "GET"))
 			return reply_error(405, "method not allowed");
-		return reply_json(200, json_pack("{s:s}", "version",
-		    API_VERSION));
+		/* "server" tells the scenario worker this is the built-in
+		 * proxy (it has the loss toxic); Toxiproxy clients read
+		 * "version" only. */
+		return reply_json(200, json_pack("{s:s, s:s}", "version",
+		    API_VERSION, "server", "reliabd-proxy"));
 	}
 	if (n == 1 && strcmp(seg[0], "reset") == 0) {
 		if (!is(method, "POST"))

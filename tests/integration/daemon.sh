@@ -108,7 +108,7 @@ pass "load stop/start; status shows ops/s"
 
 # node-restart: the node is killed, held down, and started again.
 NPID=$(child_field memcache2 pid)
-ctl node-restart memcache2 --down 1s >/dev/null || fail "node-restart refused"
+ctl node-restart memcache2 --down 3s >/dev/null || fail "node-restart refused"
 wait_for 5 child_is memcache2 state held || fail "node not held: $(child_field memcache2 state)"
 port_open "$P2" && fail "node still answering while held"
 wait_for 10 child_running memcache2 || fail "node not back after node-restart"

@@ -16,7 +16,9 @@ R=$T/root
 # The automake harness's jobserver is not ours.
 mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$B" "$@"; }
 # The build's own value of a make variable (prefix, sbindir, ...).
-mkvar() { mk -f Makefile -f <(printf 'print-%%:\n\t@echo $(%s)\n' '$*') "print-$1"; }
+# (A file, not <(...): make re-reads its makefiles if it remakes one.)
+printf 'print-%%:\n\t@echo $(%s)\n' '$*' >"$T/print.mk"
+mkvar() { mk -f Makefile -f "$T/print.mk" "print-$1"; }
 
 for v in prefix bindir sbindir sysconfdir datadir pkgdatadir mandir docdir systemdsystemunitdir; do
 	val=$(mkvar "$v")

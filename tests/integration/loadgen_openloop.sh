@@ -39,6 +39,14 @@ slow() { # count of gets on $1 slower than 250 ms
 	c=$(val "$f" "memcache_operation_duration_seconds_count{op=\"get\",server=\"$1\"}")
 	awk -v a="$c" -v b="$le" 'BEGIN { print a - b }'
 }
+# The live gauge agrees: the median of five samples of the rate over the
+# last second is within 2 % too.
+samples=()
+for _ in 1 2 3 4 5; do samples+=("$(lgval memcache_operations_rate)"); sleep 0.3; done
+med=$(printf '%s\n' "${samples[@]}" | sort -g | sed -n 3p)
+awk -v g="$med" -v r=$RATE 'BEGIN { d = g - r; if (d < 0) d = -d; exit !(d <= 0.02 * r) }' ||
+	fail "memcache_operations_rate ${samples[*]}: median $med, asked $RATE"
+pass "memcache_operations_rate median $med for $RATE asked"
 before=$(slow m2)
 [ "$before" = 0 ] || echo "note: $before slow gets on m2 before the stall (busy machine)"
 kill -STOP "${MC_PIDS[2]}"
