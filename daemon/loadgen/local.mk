@@ -1,0 +1,79 @@
+# daemon/loadgen: reliabd-loadgen, its unit and integration tests, its fuzz
+# target and its benchmark.
+sbin_PROGRAMS += reliabd-loadgen
+LOADGEN_CORE = \
+	daemon/loadgen/breaker.c daemon/loadgen/breaker.h \
+	daemon/loadgen/pool.c daemon/loadgen/pool.h \
+	daemon/loadgen/md5.c daemon/loadgen/md5.h \
+	daemon/loadgen/ketama.c daemon/loadgen/ketama.h \
+	daemon/loadgen/integrity.c daemon/loadgen/integrity.h \
+	daemon/loadgen/options.c daemon/loadgen/options.h
+reliabd_loadgen_SOURCES = $(LOADGEN_CORE) \
+	daemon/loadgen/client.c daemon/loadgen/client.h \
+	daemon/loadgen/engine.c daemon/loadgen/engine.h \
+	daemon/loadgen/main.c
+reliabd_loadgen_CFLAGS = $(AM_CFLAGS) $(LIBMEMCACHED_CFLAGS) $(JANSSON_CFLAGS)
+reliabd_loadgen_LDADD = $(RELIAB_LIBS) $(LIBMEMCACHED_LIBS)
+
+# Unit tests (Check).
+LOADGEN_UNIT = tests/unit/test_breaker tests/unit/test_pool \
+	tests/unit/test_integrity tests/unit/test_ketama \
+	tests/unit/test_loadgen_options
+check_PROGRAMS += $(LOADGEN_UNIT)
+TESTS += $(LOADGEN_UNIT)
+LOADGEN_UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/daemon/loadgen
+LOADGEN_UNIT_LIBS = $(RELIAB_LIBS) $(CHECK_LIBS)
+tests_unit_test_breaker_SOURCES = tests/unit/test_breaker.c \
+	daemon/loadgen/breaker.c
+tests_unit_test_breaker_CFLAGS = $(LOADGEN_UNIT_CFLAGS)
+tests_unit_test_breaker_LDADD = $(LOADGEN_UNIT_LIBS)
+tests_unit_test_pool_SOURCES = tests/unit/test_pool.c daemon/loadgen/pool.c
+tests_unit_test_pool_CFLAGS = $(LOADGEN_UNIT_CFLAGS)
+tests_unit_test_pool_LDADD = $(LOADGEN_UNIT_LIBS)
+tests_unit_test_integrity_SOURCES = tests/unit/test_integrity.c \
+	daemon/loadgen/integrity.c
+tests_unit_test_integrity_CFLAGS = $(LOADGEN_UNIT_CFLAGS)
+tests_unit_test_integrity_LDADD = $(LOADGEN_UNIT_LIBS)
+tests_unit_test_ketama_SOURCES = tests/unit/test_ketama.c \
+	daemon/loadgen/ketama.c daemon/loadgen/md5.c
+tests_unit_test_ketama_CFLAGS = $(LOADGEN_UNIT_CFLAGS)
+tests_unit_test_ketama_LDADD = $(LOADGEN_UNIT_LIBS)
+tests_unit_test_loadgen_options_SOURCES = tests/unit/test_loadgen_options.c \
+	daemon/loadgen/options.c
+tests_unit_test_loadgen_options_CFLAGS = $(LOADGEN_UNIT_CFLAGS)
+tests_unit_test_loadgen_options_LDADD = $(LOADGEN_UNIT_LIBS)
+
+# Integration tests.
+LOADGEN_IT = tests/integration/loadgen_metrics.sh \
+	tests/integration/loadgen_breaker.sh \
+	tests/integration/loadgen_openloop.sh \
+	tests/integration/loadgen_options.sh
+TESTS += $(LOADGEN_IT)
+EXTRA_DIST += $(LOADGEN_IT) tests/integration/loadgen_lib.sh
+
+# Fuzz targets: the value decoder reads what memcached hands back; the
+# option parsers read the config and the command line. tests/fuzz/local.mk
+# adds $(LOADGEN_FUZZ_TARGETS) to FUZZ_TARGETS (tests/fuzz/run.sh).
+LOADGEN_FUZZ_TARGETS = tests/fuzz/fuzz_loadgen_value \
+	tests/fuzz/fuzz_loadgen_options
+fuzz_loadgen_value_SRCS = tests/fuzz/fuzz_loadgen_value.c \
+	daemon/loadgen/integrity.c lib/log.c
+tests/fuzz/fuzz_loadgen_value: $(fuzz_loadgen_value_SRCS)
+	$(FUZZ_LINK) -I$(top_srcdir)/daemon/loadgen
+EXTRA_DIST += $(fuzz_loadgen_value_SRCS) tests/fuzz/corpus/loadgen_value
+fuzz_loadgen_options_SRCS = tests/fuzz/fuzz_loadgen_options.c \
+	daemon/loadgen/options.c lib/log.c lib/util.c lib/addr.c lib/duration.c
+tests/fuzz/fuzz_loadgen_options: $(fuzz_loadgen_options_SRCS)
+	$(FUZZ_LINK) -I$(top_srcdir)/daemon/loadgen
+EXTRA_DIST += $(fuzz_loadgen_options_SRCS) tests/fuzz/corpus/loadgen_options
+
+# Benchmark (by hand: make bench-loadgen); not part of make check.
+noinst_PROGRAMS += tests/bench/mc_bare_loop
+tests_bench_mc_bare_loop_SOURCES = tests/bench/mc_bare_loop.c
+tests_bench_mc_bare_loop_CFLAGS = $(AM_CFLAGS) $(LIBMEMCACHED_CFLAGS)
+tests_bench_mc_bare_loop_LDADD = $(LIBMEMCACHED_LIBS)
+EXTRA_DIST += tests/bench/loadgen_bench.sh
+bench-loadgen: reliabd-loadgen tests/bench/mc_bare_loop tests/tools/freeport
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	$(BASH) $(top_srcdir)/tests/bench/loadgen_bench.sh
+.PHONY: bench-loadgen
