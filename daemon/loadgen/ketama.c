@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "md5.h"
+#include <libhashkit-1.0/hashkit.h>
 
 static uint32_t
 digest_point(const uint8_t d[16], unsigned i)
@@ -49,7 +49,8 @@ ketama_build(struct ketama *k, const char *const *ids, size_t n)
 				ketama_free(k);
 				return -1;
 			}
-			md5_digest(buf, (size_t)len, d);
+			libhashkit_md5_signature((const unsigned char *)buf,
+			    (size_t)len, d);
 			for (unsigned j = 0; j < 4; j++) {
 				struct ketama_point *p = &k->points[k->npoints++];
 				p->hash = digest_point(d, j);
@@ -74,7 +75,7 @@ ketama_hash(const char *key, size_t len)
 {
 	uint8_t d[16];
 
-	md5_digest(key, len, d);
+	libhashkit_md5_signature((const unsigned char *)key, len, d);
 	return digest_point(d, 0);
 }
 

@@ -4,7 +4,6 @@ sbin_PROGRAMS += reliabd-loadgen
 LOADGEN_CORE = \
 	daemon/loadgen/breaker.c daemon/loadgen/breaker.h \
 	daemon/loadgen/pool.c daemon/loadgen/pool.h \
-	daemon/loadgen/md5.c daemon/loadgen/md5.h \
 	daemon/loadgen/ketama.c daemon/loadgen/ketama.h \
 	daemon/loadgen/integrity.c daemon/loadgen/integrity.h \
 	daemon/loadgen/options.c daemon/loadgen/options.h
@@ -13,7 +12,7 @@ reliabd_loadgen_SOURCES = $(LOADGEN_CORE) \
 	daemon/loadgen/engine.c daemon/loadgen/engine.h \
 	daemon/loadgen/main.c
 reliabd_loadgen_CFLAGS = $(AM_CFLAGS) $(LIBMEMCACHED_CFLAGS) $(JANSSON_CFLAGS)
-reliabd_loadgen_LDADD = $(RELIAB_LIBS) $(LIBMEMCACHED_LIBS)
+reliabd_loadgen_LDADD = $(RELIAB_LIBS) $(LIBMEMCACHED_LIBS) $(HASHKIT_LIBS)
 
 # Unit tests (Check).
 LOADGEN_UNIT = tests/unit/test_breaker tests/unit/test_pool \
@@ -35,9 +34,9 @@ tests_unit_test_integrity_SOURCES = tests/unit/test_integrity.c \
 tests_unit_test_integrity_CFLAGS = $(LOADGEN_UNIT_CFLAGS)
 tests_unit_test_integrity_LDADD = $(LOADGEN_UNIT_LIBS)
 tests_unit_test_ketama_SOURCES = tests/unit/test_ketama.c \
-	daemon/loadgen/ketama.c daemon/loadgen/md5.c
+	daemon/loadgen/ketama.c
 tests_unit_test_ketama_CFLAGS = $(LOADGEN_UNIT_CFLAGS)
-tests_unit_test_ketama_LDADD = $(LOADGEN_UNIT_LIBS)
+tests_unit_test_ketama_LDADD = $(LOADGEN_UNIT_LIBS) $(HASHKIT_LIBS)
 tests_unit_test_loadgen_options_SOURCES = tests/unit/test_loadgen_options.c \
 	daemon/loadgen/options.c
 tests_unit_test_loadgen_options_CFLAGS = $(LOADGEN_UNIT_CFLAGS)
