@@ -48,8 +48,8 @@ EXTRA_DIST += tests/integration/proxy_api.sh \
 	tests/integration/proxy_toxics.sh tests/integration/proxy_robust.sh \
 	tests/integration/proxy_churn.sh tests/integration/proxy_lib.sh
 
-# Fuzzing the request bodies. tests/fuzz/local.mk is included after this
-# file, so it must add $(PROXY_FUZZ_TARGETS) to FUZZ_TARGETS itself.
+# Fuzzing the request bodies; tests/fuzz/local.mk adds
+# $(PROXY_FUZZ_TARGETS) to FUZZ_TARGETS (tests/fuzz/run.sh).
 PROXY_FUZZ_TARGETS = tests/fuzz/fuzz_proxy_api
 CLEANFILES += $(PROXY_FUZZ_TARGETS)
 fuzz_proxy_api_SRCS = tests/fuzz/fuzz_proxy_api.c daemon/proxy/api_parse.c \

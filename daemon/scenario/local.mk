@@ -90,9 +90,8 @@ EXTRA_DIST += tests/integration/scenario_cli.sh \
 	tests/integration/scenario_lab.sh \
 	tests/integration/scenario_lib.sh
 
-# The fuzz target: scenario files, /metrics text, the ledger. tests/fuzz/
-# local.mk sets FUZZ_TARGETS after this file is included, so it must add
-# $(SCENARIO_FUZZ_TARGETS) itself; `make $(SCENARIO_FUZZ_TARGETS)` builds it.
+# The fuzz target: scenario files, /metrics text, the ledger;
+# tests/fuzz/local.mk adds $(SCENARIO_FUZZ_TARGETS) to FUZZ_TARGETS.
 SCENARIO_FUZZ_TARGETS = tests/fuzz/fuzz_scenario
 CLEANFILES += $(SCENARIO_FUZZ_TARGETS)
 fuzz_scenario_SRCS = tests/fuzz/fuzz_scenario.c daemon/scenario/spec.c \
