@@ -136,11 +136,15 @@ main(int argc, char **argv)
 
 		if (json)
 			print_json(reply);
-		else
+		else {
+			const char *m = json_string_value(
+			    json_object_get(e, "message"));
+			const char *c = json_string_value(
+			    json_object_get(e, "code"));
+
 			fprintf(stderr, "reliabctl: %s: %s (%s)\n",
-			    req.cmd->name,
-			    json_string_value(json_object_get(e, "message")) ?: "error",
-			    json_string_value(json_object_get(e, "code")) ?: "?");
+			    req.cmd->name, m ? m : "error", c ? c : "?");
+		}
 		json_decref(reply);
 		client_close(&cl);
 		return EXIT_REFUSED;

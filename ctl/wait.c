@@ -14,6 +14,15 @@
 
 #define BAR_WIDTH 20
 
+/* A string member, or a default. */
+static const char *
+jstr(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : dflt;
+}
+
 struct live {
 	char scenario[128];
 	char phase[32];
@@ -143,12 +152,13 @@ wait_for_runs(struct ctl_client *cl, const char *socket_path, const char *job,
 					printf("%s\n", s);
 				free(s);
 			} else {
+				const char *reason = json_string_value(
+				    json_object_get(ev, "reason"));
+
 				printf("%s: %s %s%s%s\n",
-				    json_string_value(json_object_get(ev, "id")) ?: "?",
-				    json_string_value(json_object_get(ev, "scenario")) ?: "?",
-				    status ? status : "?",
-				    json_string_value(json_object_get(ev, "reason")) ? ": " : "",
-				    json_string_value(json_object_get(ev, "reason")) ?: "");
+				    jstr(ev, "id", "?"), jstr(ev, "scenario", "?"),
+				    status ? status : "?", reason ? ": " : "",
+				    reason ? reason : "");
 			}
 			fflush(stdout);
 		}

@@ -1264,12 +1264,15 @@ engine_request(struct engine *e, json_t *msg)
 			if (json_is_true(ok))
 				log_info("reliabd: request %lld done",
 				    (long long)json_integer_value(id));
-			else
+			else {
+				const char *m = json_string_value(
+				    json_object_get(json_object_get(msg,
+					"error"), "message"));
+
 				log_warn("reliabd: request %lld failed: %s",
 				    (long long)json_integer_value(id),
-				    json_string_value(json_object_get(
-				    json_object_get(msg, "error"),
-				    "message")) ?: "?");
+				    m ? m : "?");
+			}
 			return NULL;
 		}
 		return reply_error(id, "bad-request", "missing cmd");
