@@ -155,6 +155,8 @@ wait_for_runs(struct ctl_client *cl, const char *socket_path, const char *job,
 				const char *reason = json_string_value(
 				    json_object_get(ev, "reason"));
 
+				if (reason && *reason == '\0')
+					reason = NULL;
 				printf("%s: %s %s%s%s\n",
 				    jstr(ev, "id", "?"), jstr(ev, "scenario", "?"),
 				    status ? status : "?", reason ? ": " : "",
