@@ -1,6 +1,7 @@
 /* Reads the run journal the scenario worker appends to
- * (<state_dir>/journal.jsonl, one JSON object a line). Bounded: only the
- * file's tail is read. */
+ * (<state_dir>/journal.jsonl, one JSON object a line). Bounded and cheap
+ * on the event loop: only as much of the file's tail is read as the
+ * request needs, growing from 64 KiB up to JOURNAL_TAIL_MAX. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,11 +13,14 @@
 #include "reliabd.h"
 
 #define JOURNAL_FILE "journal.jsonl"
-#define JOURNAL_TAIL_MAX (8 * 1024 * 1024)
+#define JOURNAL_TAIL_MIN (64 * 1024)
+#define JOURNAL_TAIL_MAX (4 * 1024 * 1024)
 
-/* Every well-formed run in the last JOURNAL_TAIL_MAX bytes, oldest first. */
+/* Every well-formed run in the last `tail` bytes, oldest first; *whole
+ * says whether that was the whole file. */
 static json_t *
-journal_read(const char *state_dir, char *err, size_t errlen)
+journal_read_tail(const char *state_dir, off_t tail, int *whole, char *err,
+    size_t errlen)
 {
 	char path[CONFIG_VALUE_MAX + 32];
 	struct stat st;
@@ -27,6 +31,7 @@ journal_read(const char *state_dir, char *err, size_t errlen)
 	size_t len;
 	int fd;
 
+	*whole = 1;
 	runs = json_array();
 	if (runs == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -45,8 +50,10 @@ journal_read(const char *state_dir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
-	if (st.st_size > JOURNAL_TAIL_MAX)
-		off = st.st_size - JOURNAL_TAIL_MAX;
+	if (st.st_size > tail) {
+		off = st.st_size - tail;
+		*whole = 0;
+	}
 	len = (size_t)(st.st_size - off);
 	buf = malloc(len + 1);
 	if (buf == NULL) {
@@ -91,33 +98,63 @@ fail:
 json_t *
 journal_last(const char *state_dir, size_t n, char *err, size_t errlen)
 {
-	json_t *runs = journal_read(state_dir, err, errlen);
+	json_t *runs = NULL;
+	int whole = 0;
 
+	for (off_t tail = JOURNAL_TAIL_MIN; !whole && tail <= JOURNAL_TAIL_MAX;
+	     tail *= 4) {
+		json_decref(runs);
+		runs = journal_read_tail(state_dir, tail, &whole, err, errlen);
+		if (runs == NULL || json_array_size(runs) >= n)
+			break;
+	}
 	while (runs && json_array_size(runs) > n)
 		json_array_remove(runs, 0);
 	return runs;
 }
 
-json_t *
-journal_find(const char *state_dir, const char *id, char *err, size_t errlen)
+/* The run with this exact id, or with this unique id prefix. */
+static json_t *
+journal_match(json_t *runs, const char *id, size_t *matches)
 {
-	json_t *runs = journal_read(state_dir, err, errlen), *found = NULL, *v;
-	size_t i, idlen = strlen(id), matches = 0;
+	json_t *found = NULL, *v;
+	size_t i, idlen = strlen(id);
 
-	if (runs == NULL)
-		return NULL;
+	*matches = 0;
 	json_array_foreach(runs, i, v) {
 		const char *rid = json_string_value(json_object_get(v, "id"));
 
 		if (strcmp(rid, id) == 0) {
-			found = v;
-			matches = 1;
-			break;
+			*matches = 1;
+			return v;
 		}
 		if (idlen > 0 && strncmp(rid, id, idlen) == 0) {
 			found = v;
-			matches++;
+			(*matches)++;
 		}
+	}
+	return found;
+}
+
+json_t *
+journal_find(const char *state_dir, const char *id, char *err, size_t errlen)
+{
+	json_t *runs = NULL, *found = NULL;
+	size_t matches = 0;
+	int whole = 0;
+
+	/* Recent runs are the ones asked for: widen only when not found. */
+	for (off_t tail = JOURNAL_TAIL_MIN; !whole && tail <= JOURNAL_TAIL_MAX;
+	     tail *= 4) {
+		json_decref(runs);
+		runs = journal_read_tail(state_dir, tail, &whole, err, errlen);
+		if (runs == NULL)
+			return NULL;
+		found = journal_match(runs, id, &matches);
+		if (found && matches == 1 &&
+		    strcmp(json_string_value(json_object_get(found, "id")),
+			id) == 0)
+			break;
 	}
 	if (matches == 1) {
 		json_incref(found);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -27,6 +28,20 @@ journal_append(const char *dir, json_t *record)
 	n = strlen(text);
 	/* The newline goes in the same write as the record. */
 	text[n] = '\n';
+	/* A host that loops for months keeps one previous file, so the
+	 * journal stays bounded; reliabd reads only the current one. */
+	{
+		struct stat st;
+		char old[sizeof(path) + 8];
+
+		if (stat(path, &st) == 0 && st.st_size >= JOURNAL_ROTATE_BYTES) {
+			snprintf(old, sizeof old, "%s.1", path);
+			if (rename(path, old) != 0)
+				log_warn("rotate %s: %s", path, strerror(errno));
+			else
+				log_info("rotated the journal to %s", old);
+		}
+	}
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		log_error("%s: %s", path, strerror(errno));

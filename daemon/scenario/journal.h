@@ -7,6 +7,8 @@
 #include <jansson.h>
 
 #define JOURNAL_FILE "journal.jsonl"
+/* Past this size the file becomes journal.jsonl.1 (replacing it). */
+#define JOURNAL_ROTATE_BYTES (16 * 1024 * 1024)
 
 /* Appends `record` (not stolen). 0 or -1. */
 int journal_append(const char *dir, json_t *record);

@@ -100,5 +100,25 @@ grep -q 'cannot reach reliabd' "$T/unreach.err" || fail "unreachable message"
 set -e
 pass "reliabctl exit codes 0/1/2/3"
 
+# The journal: the last runs come from its tail, a long file is read only
+# as far as needed, a torn or foreign line is skipped.
+mkdir -p "$T/state"
+awk 'BEGIN { pad = sprintf("%200s", ""); gsub(/ /, "x", pad);
+	for (i = 1; i <= 30000; i++)
+		printf "{\"id\":\"run-%05d\",\"scenario\":\"s\",\"status\":\"success\",\"started\":%d,\"pad\":\"%s\"}\n", i, 1700000000 + i, pad }' \
+	>"$T/state/journal.jsonl"
+printf 'not json\n{"no":"id"}\n{"id":"run-last","scenario":"t","status":"failed"}\n' >>"$T/state/journal.jsonl"
+"$B/reliabctl" -s "$SOCK" --json runs --last 3 >"$T/runs.json" || fail "runs"
+[ "$(jq -r '[.runs[].id] | join(" ")' "$T/runs.json")" = "run-29999 run-30000 run-last" ] ||
+	fail "runs --last 3: $(jq -c '[.runs[].id]' "$T/runs.json")"
+"$B/reliabctl" -s "$SOCK" --json show run-29000 | jq -e '.run.id == "run-29000"' >/dev/null ||
+	fail "show of a recent run"
+"$B/reliabctl" -s "$SOCK" --json show run-last | jq -e '.run.status == "failed"' >/dev/null ||
+	fail "show run-last"
+"$B/reliabctl" -s "$SOCK" show run-2999 2>/dev/null && fail "ambiguous prefix run-2999 accepted"
+"$B/reliabctl" -s "$SOCK" show run-00001 2>"$T/old.err" && fail "a run beyond the 4 MiB tail was found"
+has 'no run' <"$T/old.err" || fail "old run: $(cat "$T/old.err")"
+pass "journal: runs --last, show by id and prefix, bounded tail"
+
 kill -TERM "$RPID"
 wait "$RPID" || fail "reliabd exit status $?"
