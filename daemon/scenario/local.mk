@@ -13,6 +13,7 @@ reliabd_scenario_SOURCES = \
 	daemon/scenario/verdict.c daemon/scenario/verdict.h \
 	daemon/scenario/promtext.c daemon/scenario/promtext.h \
 	daemon/scenario/sampler.c daemon/scenario/sampler.h \
+	daemon/scenario/http.c daemon/scenario/http.h \
 	daemon/scenario/toxiproxy.c daemon/scenario/toxiproxy.h \
 	daemon/scenario/faultmap.c daemon/scenario/faultmap.h \
 	daemon/scenario/ledger.c daemon/scenario/ledger.h \
@@ -67,7 +68,7 @@ tests_unit_test_scenario_verdict_LDADD = daemon/scenario/libscenario_spec.a \
 	$(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS) -lm
 tests_unit_test_scenario_ledger_SOURCES = tests/unit/test_scenario_ledger.c \
 	daemon/scenario/ledger.c daemon/scenario/journal.c \
-	daemon/scenario/toxiproxy.c daemon/scenario/faultmap.c
+	daemon/scenario/toxiproxy.c daemon/scenario/http.c daemon/scenario/faultmap.c
 tests_unit_test_scenario_ledger_CFLAGS = $(SCENARIO_TEST_CFLAGS) $(LIBCURL_CFLAGS)
 tests_unit_test_scenario_ledger_LDADD = daemon/scenario/libscenario_spec.a \
 	$(RELIAB_LIBS) $(JANSSON_LIBS) $(LIBCURL_LIBS) $(CHECK_LIBS) -lm

@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "http.h"
 #include "sampler.h"
 #include "util.h"
 
@@ -28,33 +29,8 @@ struct sampler {
 	struct lg_sample queue[SAMPLER_QUEUE];
 	size_t head, count;
 	unsigned long failures;
-	char *body;
-	size_t blen;
-	int overflow;
+	struct http_body body;
 };
-
-static size_t
-on_data(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct sampler *s = arg;
-	size_t n = size * nmemb;
-
-	if (s->blen + n > SAMPLER_BODY_MAX) {
-		s->overflow = 1;
-		return 0;
-	}
-	memcpy(s->body + s->blen, ptr, n);
-	s->blen += n;
-	return n;
-}
-
-static curl_socket_t
-open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
-{
-	(void)arg;
-	(void)purpose;
-	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-}
 
 static int
 scrape(struct sampler *s, CURL *c, struct lg_sample *out)
@@ -62,11 +38,10 @@ scrape(struct sampler *s, CURL *c, struct lg_sample *out)
 	CURLcode rc;
 	long status = 0;
 
-	s->blen = 0;
-	s->overflow = 0;
+	http_body_reset(&s->body);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
-		log_debug("%s: %s", s->url, s->overflow ? "body too large" :
+		log_debug("%s: %s", s->url, s->body.overflow ? "body too large" :
 		    curl_easy_strerror(rc));
 		return -1;
 	}
@@ -77,7 +52,7 @@ scrape(struct sampler *s, CURL *c, struct lg_sample *out)
 	}
 	out->mono_ms = now_mono_ms();
 	out->wall = now_wall();
-	if (sample_from_text(s->body, s->blen, out) != 0) {
+	if (sample_from_text(s->body.p, s->body.n, out) != 0) {
 		log_debug("%s: no memcache_operations_total", s->url);
 		return -1;
 	}
@@ -101,9 +76,9 @@ run(void *arg)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 500L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
-	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s->body);
 	pthread_mutex_lock(&s->mu);
 	while (!s->stop) {
 		uint64_t now;
@@ -169,8 +144,7 @@ sampler_start(const char *addr, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	s->body = malloc(SAMPLER_BODY_MAX + 1);
-	if (!s->body) {
+	if (http_body_init(&s->body, SAMPLER_BODY_MAX) != 0) {
 		free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -184,7 +158,7 @@ sampler_start(const char *addr, char *err, size_t errlen)
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->efd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
-		free(s->body);
+		http_body_free(&s->body);
 		free(s);
 		return NULL;
 	}
@@ -198,7 +172,7 @@ sampler_start(const char *addr, char *err, size_t errlen)
 		pthread_cond_destroy(&s->cv);
 		pthread_mutex_destroy(&s->mu);
 		close(s->efd);
-		free(s->body);
+		http_body_free(&s->body);
 		free(s);
 		return NULL;
 	}
@@ -218,7 +192,7 @@ sampler_stop(struct sampler *s)
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	close(s->efd);
-	free(s->body);
+	http_body_free(&s->body);
 	free(s);
 }
 

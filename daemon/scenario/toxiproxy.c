@@ -7,6 +7,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "http.h"
 #include "toxiproxy.h"
 #include "util.h"
 
@@ -27,37 +28,6 @@ toxi_result_text(enum toxi_result r)
 		return "error";
 	}
 	return "unknown";
-}
-
-struct body {
-	char *p;
-	size_t n;
-	int overflow;
-};
-
-static size_t
-on_data(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct body *b = arg;
-	size_t n = size * nmemb;
-
-	if (b->n + n > TOXI_BODY_MAX) {
-		b->overflow = 1;
-		return 0; /* aborts the transfer */
-	}
-	memcpy(b->p + b->n, ptr, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-	return n;
-}
-
-/* libcurl opens its sockets without SOCK_CLOEXEC. */
-static curl_socket_t
-open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
-{
-	(void)arg;
-	(void)purpose;
-	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
 int
@@ -96,7 +66,7 @@ toxi_free(struct toxi *t)
 /* One request. Returns the result; *status gets the HTTP code. */
 static enum toxi_result
 request(struct toxi *t, const char *method, const char *path,
-    const char *json, long *status, struct body *b, char *err, size_t errlen)
+    const char *json, long *status, struct http_body *b, char *err, size_t errlen)
 {
 	CURL *c = t->curl;
 	struct curl_slist *hdrs = NULL;
@@ -104,9 +74,7 @@ request(struct toxi *t, const char *method, const char *path,
 	CURLcode rc;
 
 	*status = 0;
-	b->n = 0;
-	b->overflow = 0;
-	b->p[0] = '\0';
+	http_body_reset(b);
 	snprintf(url, sizeof url, "%s%s", t->base, path);
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -115,8 +83,8 @@ request(struct toxi *t, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)TOXI_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)TOXI_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, http_open_socket);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
@@ -150,11 +118,10 @@ static enum toxi_result
 call(struct toxi *t, const char *method, const char *path, const char *json,
     long *status, char *err, size_t errlen)
 {
-	struct body b;
+	struct http_body b;
 	enum toxi_result r;
 
-	b.p = malloc(TOXI_BODY_MAX + 1);
-	if (!b.p) {
+	if (http_body_init(&b, TOXI_BODY_MAX) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return TOXI_ERROR;
 	}
@@ -168,7 +135,7 @@ call(struct toxi *t, const char *method, const char *path, const char *json,
 		    t->base, path, *status, m ? m : b.p);
 		json_decref(j);
 	}
-	free(b.p);
+	http_body_free(&b);
 	return r;
 }
 
@@ -213,12 +180,11 @@ toxi_parse_version(const char *body, size_t len, char *version, size_t vlen)
 enum toxi_result
 toxi_probe(struct toxi *t, char *err, size_t errlen)
 {
-	struct body b;
+	struct http_body b;
 	enum toxi_result r;
 	long status;
 
-	b.p = malloc(TOXI_BODY_MAX + 1);
-	if (!b.p) {
+	if (http_body_init(&b, TOXI_BODY_MAX) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return TOXI_ERROR;
 	}
@@ -233,7 +199,7 @@ toxi_probe(struct toxi *t, char *err, size_t errlen)
 		    sizeof t->version);
 		t->version_known = 1;
 	}
-	free(b.p);
+	http_body_free(&b);
 	return r;
 }
 
