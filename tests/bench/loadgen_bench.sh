@@ -60,17 +60,29 @@ echo "host: $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-5s %10s %10s %10s %10s  %8s %8s %8s\n' conc loadgen bare bare-sync memaslap lg/bare lg/memaslap sync/memaslap
 for c in $CONC; do
 	lg=() bare=() sync=() mas=()
-	for _ in $(seq "$ROUNDS"); do
-		lg+=("$(run_loadgen "$c")")
-		bare+=("$(run_bare batched "$c")")
-		sync+=("$(run_bare sync "$c")")
-		mas+=("$(run_memaslap "$c")")
+	pair=()
+	for r in $(seq "$ROUNDS"); do
+		# Every other round in reverse order: what ran just before
+		# (memaslap's writes, say) must not always favour one side.
+		if [ $((r % 2)) -eq 1 ]; then
+			lg+=("$(run_loadgen "$c")")
+			bare+=("$(run_bare batched "$c")")
+			sync+=("$(run_bare sync "$c")")
+			mas+=("$(run_memaslap "$c")")
+		else
+			mas+=("$(run_memaslap "$c")")
+			sync+=("$(run_bare sync "$c")")
+			bare+=("$(run_bare batched "$c")")
+			lg+=("$(run_loadgen "$c")")
+		fi
+		pair+=("$(ratio "${lg[-1]}" "${bare[-1]}")")
 	done
 	l=$(echo "${lg[*]}" | median); b=$(echo "${bare[*]}" | median)
 	s=$(echo "${sync[*]}" | median); m=$(echo "${mas[*]}" | median)
 	printf '%-5s %10s %10s %10s %10s  %8s %8s %8s\n' "$c" "$l" "$b" "$s" "$m" \
 		"$(ratio "$l" "$b")" "$(ratio "$l" "$m")" "$(ratio "$s" "$m")"
 	echo "      runs: loadgen ${lg[*]} | bare ${bare[*]} | sync ${sync[*]} | memaslap ${mas[*]}"
+	echo "      lg/bare round by round: ${pair[*]} (median $(echo "${pair[*]}" | median))"
 done
 echo "bare = the same threads and batching as the loadgen, nothing else;"
 echo "bare-sync = a thread per connection, blocking calls."
