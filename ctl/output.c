@@ -176,6 +176,8 @@ print_runs(const json_t *r)
 			sizeof(ttr)),
 		    str(run, "reason", ""));
 	}
+	if (json_is_true(json_object_get(r, "truncated")))
+		printf("(older runs left out: one reply holds at most 64 KiB)\n");
 }
 
 void

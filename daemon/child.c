@@ -101,6 +101,7 @@ child_free(struct child *c)
 	if (c == NULL)
 		return;
 	cmd_forward_fail_all(c, "reliabd is shutting down");
+	cmd_forward_drop_child(c->d, c);
 	child_close_io(c);
 	if (c->timer)
 		event_free(c->timer);
@@ -306,7 +307,7 @@ child_timer_cb(evutil_socket_t fd, short what, void *arg)
 	switch (c->state) {
 	case CHILD_BACKOFF:
 	case CHILD_HELD:
-		if (c->want_up)
+		if (c->want_up && c->d->state != DAEMON_STOPPING)
 			child_start(c);
 		else
 			child_set_state(c, CHILD_STOPPED);

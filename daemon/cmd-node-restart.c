@@ -18,9 +18,12 @@ cmd_node_restart(struct cmd_ctx *ctx, json_t *args)
 		return proto_reply_error(ctx->id, PROTO_E_BAD_ARGUMENTS, "%s",
 		    msg);
 	c = child_find(ctx->d, name);
-	if (c == NULL || c->kind != CHILD_NODE)
+	if (c == NULL || c->kind != CHILD_NODE || c->removed)
 		return proto_reply_error(ctx->id, PROTO_E_NOT_FOUND,
 		    "no managed node named \"%.64s\"", name);
+	if (ctx->d->state == DAEMON_STOPPING || !c->want_up)
+		return proto_reply_error(ctx->id, PROTO_E_UNAVAILABLE,
+		    "%s is being stopped", c->name);
 	child_kill_hold(c, (uint64_t)down_ms);
 	return proto_reply_ok(ctx->id,
 	    json_pack("{s:s, s:I}", "node", c->name, "down_ms", down_ms));

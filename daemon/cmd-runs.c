@@ -1,9 +1,36 @@
 /* runs: the last runs from the journal. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "reliabd.h"
 
 #define RUNS_MAX 10000
+/* Room left in a reply line for what surrounds the runs. */
+#define RUNS_REPLY_MAX (PROTO_LINE_MAX - 1024)
+
+/* Drops the oldest runs until the newest ones fit in one reply line;
+ * returns whether any was dropped. */
+static int
+runs_fit(json_t *runs)
+{
+	size_t n = json_array_size(runs), total = 0, keep = 0;
+
+	while (keep < n) {
+		char *s = json_dumps(json_array_get(runs, n - 1 - keep),
+		    JSON_COMPACT | JSON_ENSURE_ASCII);
+		size_t len = s ? strlen(s) + 1 : RUNS_REPLY_MAX;
+
+		free(s);
+		if (total + len > RUNS_REPLY_MAX)
+			break;
+		total += len;
+		keep++;
+	}
+	for (size_t i = keep; i < n; i++)
+		json_array_remove(runs, 0);
+	return keep < n;
+}
 
 json_t *
 cmd_runs(struct cmd_ctx *ctx, json_t *args)
@@ -20,5 +47,6 @@ cmd_runs(struct cmd_ctx *ctx, json_t *args)
 	    sizeof(msg));
 	if (runs == NULL)
 		return proto_reply_error(ctx->id, PROTO_E_INTERNAL, "%s", msg);
-	return proto_reply_ok(ctx->id, json_pack("{s:o}", "runs", runs));
+	return proto_reply_ok(ctx->id, json_pack("{s:o, s:b}", "runs", runs,
+					   "truncated", runs_fit(runs)));
 }

@@ -40,6 +40,22 @@ cmd_reply(struct cmd_ctx *ctx, json_t *reply)
 		log_error("out of memory building a reply");
 		return;
 	}
+	{
+		size_t len;
+		char *line = proto_encode(reply, &len);
+
+		/* A reply that cannot be sent whole is replaced by an error,
+		 * never dropped: the client would wait for nothing. */
+		if (line == NULL) {
+			json_decref(reply);
+			reply = proto_reply_error(ctx->id, PROTO_E_INTERNAL,
+			    "the reply is longer than %d bytes",
+			    PROTO_LINE_MAX);
+			if (reply == NULL)
+				return;
+		}
+		free(line);
+	}
 	if (json_is_true(json_object_get(reply, "ok")))
 		metric_inc(ctx->d->m_requests_ok);
 	else
@@ -186,6 +202,20 @@ cmd_forward_drop_conn(struct reliabd *d, struct ctl_conn *conn)
 		TAILQ_FOREACH(p, &c->pending, entry)
 			if (p->ctx.conn == conn)
 				p->ctx.conn = NULL;
+}
+
+void
+cmd_forward_drop_child(struct reliabd *d, struct child *gone)
+{
+	struct child *c;
+	struct pending *p;
+
+	if (d == NULL)
+		return;
+	TAILQ_FOREACH(c, &d->children, entry)
+		TAILQ_FOREACH(p, &c->pending, entry)
+			if (p->ctx.from == gone)
+				p->ctx.from = NULL;
 }
 
 void

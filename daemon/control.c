@@ -22,7 +22,8 @@
 
 #define CONTROL_MAX_CONNS 512
 #define CONTROL_IDLE_S 30
-/* A watcher that lets this much output pile up is too slow: drop it. */
+/* Replies a client has not read: past this, a watcher is dropped and a
+ * requester is no longer read from. */
 #define CONTROL_OUTPUT_MAX (4 * 1024 * 1024)
 
 enum conn_state {
@@ -51,6 +52,7 @@ struct ctl_conn {
 	struct bufferevent *bev;
 	struct frame frame;
 	enum conn_state state;
+	int paused;    /* not read from until its replies drain */
 };
 TAILQ_HEAD(conn_list, ctl_conn);
 
@@ -172,24 +174,33 @@ conn_line(struct ctl_conn *conn, const char *line, size_t len)
 	proto_request_clear(&req);
 }
 
-static void
-conn_read(struct bufferevent *bev, void *arg)
+static size_t
+conn_pending_output(const struct ctl_conn *conn)
 {
-	struct ctl_conn *conn = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	return evbuffer_get_length(bufferevent_get_output(conn->bev));
+}
+
+/* Answers the framed lines, then reads more, until the input is used up
+ * or the replies pile up: a client that sends without reading is paused
+ * (not read from) until it has read its replies, so its requests cannot
+ * grow reliabd's memory. */
+static void
+conn_pump(struct ctl_conn *conn)
+{
+	struct evbuffer *in = bufferevent_get_input(conn->bev);
 	char buf[16384], *line;
 	size_t n, len;
 
-	while (conn->state != CONN_CLOSING &&
-	    (n = evbuffer_remove(in, buf, sizeof(buf))) > 0) {
-		if (frame_feed(&conn->frame, buf, n) < 0) {
-			conn_fail(conn, 0, PROTO_E_INTERNAL, "out of memory");
-			return;
-		}
+	for (;;) {
 		while (conn->state != CONN_CLOSING) {
-			enum frame_status st = frame_next(&conn->frame, &line,
-			    &len);
+			enum frame_status st;
 
+			if (conn_pending_output(conn) > CONTROL_OUTPUT_MAX) {
+				conn->paused = 1;
+				bufferevent_disable(conn->bev, EV_READ);
+				return;
+			}
+			st = frame_next(&conn->frame, &line, &len);
 			if (st == FRAME_NEED_MORE)
 				break;
 			if (st == FRAME_TOO_LONG) {
@@ -200,7 +211,23 @@ conn_read(struct bufferevent *bev, void *arg)
 			}
 			conn_line(conn, line, len);
 		}
+		if (conn->state == CONN_CLOSING)
+			return;
+		n = evbuffer_remove(in, buf, sizeof(buf));
+		if (n == 0 || n == (size_t)-1)
+			return;
+		if (frame_feed(&conn->frame, buf, n) < 0) {
+			conn_fail(conn, 0, PROTO_E_INTERNAL, "out of memory");
+			return;
+		}
 	}
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_pump(arg);
 }
 
 static void
@@ -208,9 +235,16 @@ conn_write(struct bufferevent *bev, void *arg)
 {
 	struct ctl_conn *conn = arg;
 
-	if (conn->state == CONN_CLOSING &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	(void)bev;
+	if (conn->state == CONN_CLOSING && conn_pending_output(conn) == 0) {
 		conn_free(conn);
+		return;
+	}
+	if (conn->paused && conn_pending_output(conn) < CONTROL_OUTPUT_MAX / 2) {
+		conn->paused = 0;
+		bufferevent_enable(conn->bev, EV_READ);
+		conn_pump(conn);
+	}
 }
 
 static void
@@ -269,7 +303,9 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 		}
 		bufferevent_setcb(conn->bev, conn_read, conn_write, conn_event,
 		    conn);
-		bufferevent_set_timeouts(conn->bev, &idle, NULL);
+		/* Idle readers and clients that stop reading their replies
+		 * are both dropped after the same time. */
+		bufferevent_set_timeouts(conn->bev, &idle, &idle);
 		bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
 		TAILQ_INSERT_TAIL(conns(d), conn, entry);
 		d->nconns++;

@@ -30,6 +30,10 @@ events_ready(struct child *c, json_t *msg)
 {
 	const char *addr = json_string_value(json_object_get(msg, "metrics"));
 
+	/* Late news from a worker already told to stop must not make it
+	 * "running" again (and so never SIGKILLed). */
+	if (c->state != CHILD_STARTING)
+		return;
 	if (addr && strlen(addr) < sizeof(c->metrics_live))
 		strlcpy_r(c->metrics_live, addr, sizeof(c->metrics_live));
 	c->state = CHILD_RUNNING;
@@ -51,12 +55,14 @@ events_from_child(struct child *c, json_t *msg)
 	} else if (strcmp(name, "stats") == 0) {
 		json_decref(c->last_stats);
 		c->last_stats = json_incref(msg);
-		daemon_child_changed(c->d, c);
-		return; /* once a second: not worth a watcher's line */
+		/* Once a second: the status line only, not a watcher's line
+		 * nor the target file. */
+		notify_status(c->d);
+		return;
 	} else if (strcmp(name, "phase") == 0) {
 		json_decref(c->last_phase);
 		c->last_phase = json_incref(msg);
-		daemon_child_changed(c->d, c);
+		notify_status(c->d);
 	}
 	ev = json_deep_copy(msg);
 	if (ev == NULL)

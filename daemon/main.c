@@ -235,6 +235,14 @@ daemon_reload(struct reliabd *d, char *err, size_t errlen)
 		if (n && child_same(c, n)) {
 			TAILQ_REMOVE(&fresh, n, entry);
 			child_free(n);
+			/* Dropped by an earlier reload and back again. */
+			if (c->removed || !c->want_up) {
+				c->removed = 0;
+				c->want_up = 1;
+				c->failures = 0;
+				if (c->pid <= 0)
+					child_start(c);
+			}
 			continue;
 		}
 		if (n && n->kind == c->kind) {
@@ -248,6 +256,7 @@ daemon_reload(struct reliabd *d, char *err, size_t errlen)
 			TAILQ_REMOVE(&fresh, n, entry);
 			child_free(n);
 			log_info("%s: options changed; restarting", c->name);
+			c->removed = 0;
 			c->failures = 0;
 			child_restart(c);
 			continue;

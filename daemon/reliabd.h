@@ -162,6 +162,8 @@ json_t *cmd_forward(struct cmd_ctx *ctx, enum child_kind kind,
 void cmd_forward_reply(struct child *c, struct proto_msg *msg);
 void cmd_forward_drop_conn(struct reliabd *d, struct ctl_conn *conn);
 void cmd_forward_fail_all(struct child *c, const char *why);
+/* A child is going away: requests it made get no reply. */
+void cmd_forward_drop_child(struct reliabd *d, struct child *gone);
 
 json_t *cmd_hello(struct cmd_ctx *, json_t *);
 json_t *cmd_status(struct cmd_ctx *, json_t *);

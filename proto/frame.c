@@ -65,8 +65,6 @@ frame_feed(struct frame *f, const char *data, size_t len)
 		const char *nl;
 		size_t take, partial;
 
-		if (f->toolong)
-			return 0; /* ignored until the overflow is reported */
 		if (f->discarding) {
 			nl = memchr(data, '\n', len);
 			if (nl == NULL)
@@ -82,8 +80,20 @@ frame_feed(struct frame *f, const char *data, size_t len)
 		/* The line's content, without its newline, may be max bytes
 		 * (plus a "\r" before the "\n"). */
 		if (partial + take - (nl ? 1 : 0) > f->max + 1) {
+			/* The long line becomes a marker line ("\0"), so the
+			 * overflow is reported in order with the lines around
+			 * it; the rest of it is skipped up to its newline. */
 			f->len -= partial;
-			f->toolong = 1;
+			if (f->len + 2 > f->cap) {
+				char *nbuf = realloc(f->buf, f->cap * 2);
+
+				if (nbuf == NULL)
+					return -1;
+				f->buf = nbuf;
+				f->cap *= 2;
+			}
+			f->buf[f->len++] = '\0';
+			f->buf[f->len++] = '\n';
 			f->discarding = 1;
 			continue;
 		}
@@ -116,15 +126,12 @@ frame_next(struct frame *f, char **line, size_t *len)
 	frame_compact(f);
 	start = f->buf;
 	nl = f->len ? memchr(start, '\n', f->len) : NULL;
-	if (nl == NULL) {
-		if (f->toolong) {
-			f->toolong = 0;
-			return FRAME_TOO_LONG;
-		}
+	if (nl == NULL)
 		return FRAME_NEED_MORE;
-	}
 	n = (size_t)(nl - start);
 	f->consumed = n + 1;
+	if (n == 1 && start[0] == '\0')
+		return FRAME_TOO_LONG; /* the marker of a skipped line */
 	if (n > 0 && start[n - 1] == '\r')
 		n--;
 	start[n] = '\0';

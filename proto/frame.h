@@ -8,7 +8,8 @@
 enum frame_status {
 	FRAME_LINE,      /* a line is ready */
 	FRAME_NEED_MORE, /* no complete line yet */
-	FRAME_TOO_LONG,  /* a line passed the limit: it is skipped to its end */
+	FRAME_TOO_LONG,  /* a line passed the limit: it is skipped to its end,
+			  * and reported in its place among the others */
 };
 const char *frame_status_text(enum frame_status st);
 
@@ -17,7 +18,6 @@ struct frame {
 	size_t len, cap, max;
 	size_t consumed; /* bytes of the line handed out last */
 	int discarding;  /* inside an overlong line */
-	int toolong;     /* an overflow not yet reported */
 };
 
 int frame_init(struct frame *f, size_t max);

@@ -783,9 +783,16 @@ next_run(struct engine *e)
 static void
 start_run(struct engine *e)
 {
-	struct run *r = calloc(1, sizeof *r);
+	struct run *r;
 	char err[256];
 
+	/* A removal that failed earlier (a busy proxy) is retried before
+	 * every run: a looping job never goes idle, where the retry lives. */
+	if (e->ledger.n > 0 && engine_cleanup(e) != 0)
+		log_warn("%zu fault(s) from an earlier run could not be removed; "
+			 "this run starts with them applied",
+		    e->ledger.n);
+	r = calloc(1, sizeof *r);
 	if (!r) {
 		log_error("out of memory: job %s stopped", e->batch);
 		e->busy = 0;

@@ -1,6 +1,7 @@
 /* The fault ledger on disk. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -109,6 +110,30 @@ out:
 	if (rc != 0)
 		l->n = 0;
 	return rc;
+}
+
+int
+ledger_lock(const char *dir, char *err, size_t errlen)
+{
+	char path[1100];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/ledger.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(err, errlen,
+		    "%s: %s", path, errno == EWOULDBLOCK ?
+		    "another reliabd-scenario uses this state directory" :
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* Held until exit: the kernel lets go even after kill -9. */
+	return 0;
 }
 
 int

@@ -31,6 +31,10 @@ struct ledger {
 	size_t n;
 };
 
+/* Takes $dir/ledger.lock for the rest of the process's life, so two
+ * workers never rewrite the same ledger (the last writer would drop the
+ * other's entries). 0, or -1 with err (held by another process). */
+int ledger_lock(const char *dir, char *err, size_t errlen);
 /* Opens (reads) $dir/ledger.json; a missing file is an empty ledger. A
  * corrupt file is an error: it is left in place for a person to read. 0
  * or -1 with err. */

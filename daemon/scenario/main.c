@@ -18,6 +18,7 @@
 #include "config.h"
 #include "duration.h"
 #include "engine.h"
+#include "ledger.h"
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
@@ -473,6 +474,11 @@ main(int argc, char **argv)
 	}
 	cfd = o.mode == MODE_CLEANUP ? -1 : channel_open();
 	o.eo.have_channel = cfd >= 0;
+	if (ledger_lock(o.state_dir, err, sizeof err) != 0) {
+		log_error("%s", err);
+		rc = 1;
+		goto out;
+	}
 
 	if (o.mode == MODE_CLEANUP) {
 		e = engine_new(&o.eo, NULL, NULL, err, sizeof err);

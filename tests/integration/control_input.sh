@@ -111,6 +111,9 @@ printf 'not json\n{"no":"id"}\n{"id":"run-last","scenario":"t","status":"failed"
 "$B/reliabctl" -s "$SOCK" --json runs --last 3 >"$T/runs.json" || fail "runs"
 [ "$(jq -r '[.runs[].id] | join(" ")' "$T/runs.json")" = "run-29999 run-30000 run-last" ] ||
 	fail "runs --last 3: $(jq -c '[.runs[].id]' "$T/runs.json")"
+"$B/reliabctl" -s "$SOCK" --json runs --last 10000 >"$T/many.json" || fail "runs --last 10000"
+jq -e '.truncated == true and (.runs | length) > 100 and .runs[-1].id == "run-last"' "$T/many.json" >/dev/null ||
+	fail "runs --last 10000: $(jq -c '{truncated, n: (.runs | length)}' "$T/many.json")"
 "$B/reliabctl" -s "$SOCK" --json show run-29000 | jq -e '.run.id == "run-29000"' >/dev/null ||
 	fail "show of a recent run"
 "$B/reliabctl" -s "$SOCK" --json show run-last | jq -e '.run.status == "failed"' >/dev/null ||
@@ -119,6 +122,18 @@ printf 'not json\n{"no":"id"}\n{"id":"run-last","scenario":"t","status":"failed"
 "$B/reliabctl" -s "$SOCK" show run-00001 2>"$T/old.err" && fail "a run beyond the 4 MiB tail was found"
 has 'no run' <"$T/old.err" || fail "old run: $(cat "$T/old.err")"
 pass "journal: runs --last, show by id and prefix, bounded tail"
+
+# A client that sends requests and never reads the replies: reliabd stops
+# reading it once the replies pile up, so its memory stays bounded, and
+# it keeps serving others meanwhile.
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$RPID/status"; }
+rss0=$(rss)
+sent=$(printf '{"id":1,"cmd":"runs","args":{"last":60}}\n' | poke noread 20000)
+rss1=$(rss)
+alive "a client that never reads"
+[ "$sent" -lt 20000 ] || fail "reliabd took all 20000 requests ($((20000 * 20)) KB of replies) from a client that reads none"
+[ $((rss1 - rss0)) -lt 40000 ] || fail "reliabd grew by $((rss1 - rss0)) KB for a client that never reads"
+pass "a client that never reads: paused after $sent requests, RSS +$((rss1 - rss0)) KB"
 
 kill -TERM "$RPID"
 wait "$RPID" || fail "reliabd exit status $?"

@@ -7,8 +7,13 @@
  *                              prints how many got an answer
  *   ctlpoke SOCK half          sends half a request, then shuts down
  *                              writing; prints what comes back
+ *   ctlpoke SOCK noread N      sends up to N copies of the request on
+ *                              stdin, never reading a reply, until the
+ *                              daemon stops taking them for 2 s; prints
+ *                              how many went
  * Every wait is bounded. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +157,38 @@ main(int argc, char **argv)
 		send_all(fd, part, sizeof(part) - 1);
 		shutdown(fd, SHUT_WR);
 		drain(fd, 1500);
+		return 0;
+	}
+	if (strcmp(argv[2], "noread") == 0 && argc > 3) {
+		long n = atol(argv[3]), sent = 0;
+		char req[4096];
+		size_t rlen = fread(req, 1, sizeof(req), stdin);
+
+		fd = conn(argv[1]);
+		if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+			return 1;
+		for (; sent < n; sent++) {
+			size_t off = 0;
+
+			while (off < rlen) {
+				ssize_t w = send(fd, req + off, rlen - off,
+				    MSG_NOSIGNAL);
+				struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+				if (w > 0) {
+					off += (size_t)w;
+					continue;
+				}
+				if (w < 0 && errno != EAGAIN && errno != EINTR)
+					goto done;
+				if (poll(&p, 1, 2000) <= 0)
+					goto done;
+			}
+		}
+done:
+		printf("%ld\n", sent);
+		fflush(stdout);
+		sleep(1);
 		return 0;
 	}
 	fprintf(stderr, "ctlpoke: unknown mode %s\n", argv[2]);

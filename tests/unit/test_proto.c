@@ -224,6 +224,15 @@ START_TEST(frame_lines)
 	feed(&f, "12345678\n");
 	ck_assert_int_eq(frame_next(&f, &line, &len), FRAME_LINE);
 	ck_assert_str_eq(line, "12345678");
+	/* One chunk: a line, an over-long line, a line. Nothing after the
+	 * long line is lost, and the overflow is reported in its place. */
+	feed(&f, "a\n0123456789012345\nb\n");
+	ck_assert_int_eq(frame_next(&f, &line, &len), FRAME_LINE);
+	ck_assert_str_eq(line, "a");
+	ck_assert_int_eq(frame_next(&f, &line, &len), FRAME_TOO_LONG);
+	ck_assert_int_eq(frame_next(&f, &line, &len), FRAME_LINE);
+	ck_assert_str_eq(line, "b");
+	ck_assert_int_eq(frame_next(&f, &line, &len), FRAME_NEED_MORE);
 	/* A line one byte over, ended by its newline, is refused too. */
 	feed(&f, "123456789\nnext\n");
 	ck_assert_int_eq(frame_next(&f, &line, &len), FRAME_TOO_LONG);
