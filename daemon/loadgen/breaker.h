@@ -41,11 +41,11 @@ typedef void (*breaker_transition_fn)(void *arg, enum breaker_state from,
     enum breaker_state to);
 
 struct breaker_counts {
-	uint32_t requests;
-	uint32_t successes;
-	uint32_t failures;
-	uint32_t consecutive_successes;
-	uint32_t consecutive_failures;
+	uint64_t requests;
+	uint64_t successes;
+	uint64_t failures;
+	uint64_t consecutive_successes;
+	uint64_t consecutive_failures;
 };
 
 struct breaker {
