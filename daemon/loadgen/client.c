@@ -94,6 +94,12 @@ on_transition(void *arg, enum breaker_state from, enum breaker_state to)
 	metric_set(s->m_state, (double)to);
 	log_info("server %s: breaker %s -> %s", s->cfg->name,
 	    breaker_state_text(from), breaker_state_text(to));
+	/* Idle connections to a server that just failed are suspect (it
+	 * may restart behind them): the probes get fresh ones. The pool's
+	 * lock nests inside the breaker's; nothing takes them the other
+	 * way round. */
+	if (to == BREAKER_OPEN)
+		pool_flush_idle(&s->pool);
 }
 
 /* A libmemcached handle for one server, every timeout at op_timeout_ms. */

@@ -158,6 +158,28 @@ pool_release(struct pool *p, void *conn, bool broken)
 	pthread_mutex_unlock(&p->mu);
 }
 
+size_t
+pool_flush_idle(struct pool *p)
+{
+	size_t n = 0;
+
+	for (;;) {
+		void *conn;
+
+		pthread_mutex_lock(&p->mu);
+		if (p->nidle == 0) {
+			pthread_cond_broadcast(&p->cv);
+			pthread_mutex_unlock(&p->mu);
+			return n;
+		}
+		conn = p->idle[--p->nidle];
+		p->total--;
+		pthread_mutex_unlock(&p->mu);
+		p->destroy(p->arg, conn);
+		n++;
+	}
+}
+
 void
 pool_stats(struct pool *p, struct pool_stats *st)
 {

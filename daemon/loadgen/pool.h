@@ -55,5 +55,9 @@ enum pool_result pool_acquire(struct pool *p, uint64_t timeout_ms,
     void **conn, bool *created);
 void pool_release(struct pool *p, void *conn, bool broken);
 void pool_stats(struct pool *p, struct pool_stats *st);
+/* Destroys every idle connection: after its server failed (a restart, a
+ * partition) they are suspect, and a probe must not meet a dead one.
+ * Returns how many went. */
+size_t pool_flush_idle(struct pool *p);
 
 #endif

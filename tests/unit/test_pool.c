@@ -42,6 +42,38 @@ fake_destroy(void *arg, void *conn)
 	free(conn);
 }
 
+START_TEST(flush_idle)
+{
+	struct fake f = { 0 };
+	struct pool p;
+	void *a, *b, *c;
+	bool created;
+	struct pool_stats st;
+
+	ck_assert_int_eq(pool_init(&p, 3, fake_create, fake_destroy, &f), 0);
+	ck_assert_int_eq(pool_acquire(&p, 0, &a, &created), POOL_OK);
+	ck_assert_int_eq(pool_acquire(&p, 0, &b, &created), POOL_OK);
+	ck_assert_int_eq(pool_acquire(&p, 0, &c, &created), POOL_OK);
+	pool_release(&p, a, false);
+	pool_release(&p, b, false);
+	/* Two idle, one still in use: only the idle ones go. */
+	ck_assert_uint_eq(pool_flush_idle(&p), 2);
+	ck_assert_int_eq(f.destroyed, 2);
+	pool_stats(&p, &st);
+	ck_assert_uint_eq(st.total, 1);
+	ck_assert_uint_eq(st.idle, 0);
+	ck_assert_uint_eq(st.active, 1);
+	/* The next caller gets a fresh connection, not a flushed one. */
+	ck_assert_int_eq(pool_acquire(&p, 0, &a, &created), POOL_OK);
+	ck_assert(created);
+	ck_assert_int_eq(f.made, 4);
+	pool_release(&p, a, false);
+	pool_release(&p, c, false);
+	pool_destroy(&p);
+	ck_assert_int_eq(f.destroyed, 4);
+}
+END_TEST
+
 START_TEST(reuse_idle)
 {
 	struct fake f = { 0 };
@@ -200,6 +232,7 @@ main(void)
 	log_init("test_pool", LOG_LVL_ERROR);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, reuse_idle);
+	tcase_add_test(tc, flush_idle);
 	tcase_add_test(tc, bounded_and_timeout);
 	tcase_add_test(tc, broken_is_replaced);
 	tcase_add_test(tc, create_failure);
