@@ -268,18 +268,24 @@ child_chan_event(struct bufferevent *bev, short what, void *arg)
 }
 
 int
+child_write(struct child *c, const char *line, size_t len)
+{
+	if (c->chan == NULL)
+		return -1;
+	return bufferevent_write(c->chan, line, len);
+}
+
+int
 child_send(struct child *c, const json_t *msg)
 {
 	size_t len;
 	char *s;
 	int rc;
 
-	if (c->chan == NULL)
-		return -1;
 	s = proto_encode(msg, &len);
 	if (s == NULL)
 		return -1;
-	rc = bufferevent_write(c->chan, s, len);
+	rc = child_write(c, s, len);
 	free(s);
 	return rc;
 }

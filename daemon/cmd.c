@@ -36,34 +36,35 @@ const size_t cmd_table_len = NELEM(cmd_table);
 void
 cmd_reply(struct cmd_ctx *ctx, json_t *reply)
 {
+	size_t len;
+	char *line;
+
 	if (reply == NULL) {
 		log_error("out of memory building a reply");
 		return;
 	}
-	{
-		size_t len;
-		char *line = proto_encode(reply, &len);
-
-		/* A reply that cannot be sent whole is replaced by an error,
-		 * never dropped: the client would wait for nothing. */
+	/* Encoded once; a reply that cannot be sent whole is replaced by
+	 * an error, never dropped: the client would wait for nothing. */
+	line = proto_encode(reply, &len);
+	if (line == NULL) {
+		json_decref(reply);
+		reply = proto_reply_error(ctx->id, PROTO_E_INTERNAL,
+		    "the reply is longer than %d bytes", PROTO_LINE_MAX);
+		line = reply ? proto_encode(reply, &len) : NULL;
 		if (line == NULL) {
 			json_decref(reply);
-			reply = proto_reply_error(ctx->id, PROTO_E_INTERNAL,
-			    "the reply is longer than %d bytes",
-			    PROTO_LINE_MAX);
-			if (reply == NULL)
-				return;
+			return;
 		}
-		free(line);
 	}
 	if (json_is_true(json_object_get(reply, "ok")))
 		metric_inc(ctx->d->m_requests_ok);
 	else
 		metric_inc(ctx->d->m_requests_err);
 	if (ctx->conn)
-		control_send(ctx->conn, reply);
+		control_write(ctx->conn, line, len);
 	else if (ctx->from)
-		child_send(ctx->from, reply);
+		child_write(ctx->from, line, len);
+	free(line);
 	json_decref(reply);
 }
 

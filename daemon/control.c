@@ -78,19 +78,26 @@ conn_free(struct ctl_conn *conn)
 }
 
 int
+control_write(struct ctl_conn *conn, const char *line, size_t len)
+{
+	if (conn->state == CONN_CLOSING)
+		return -1;
+	return bufferevent_write(conn->bev, line, len);
+}
+
+int
 control_send(struct ctl_conn *conn, const json_t *msg)
 {
 	size_t len;
 	char *s;
+	int rc;
 
-	if (conn->state == CONN_CLOSING)
-		return -1;
 	s = proto_encode(msg, &len);
 	if (s == NULL)
 		return -1;
-	bufferevent_write(conn->bev, s, len);
+	rc = control_write(conn, s, len);
 	free(s);
-	return 0;
+	return rc;
 }
 
 void

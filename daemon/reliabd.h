@@ -101,6 +101,8 @@ struct child *child_find_pid(struct reliabd *d, pid_t pid);
 json_t *child_status_json(const struct child *c);
 /* Sends a JSON line on the child's channel; -1 if it has none. */
 int child_send(struct child *c, const json_t *msg);
+/* The same for a line already encoded (with its newline). */
+int child_write(struct child *c, const char *line, size_t len);
 
 /* ---- spawning (spawn.c) ------------------------------------------- */
 
@@ -125,6 +127,7 @@ int control_listen(struct reliabd *d, const char *path, int activated_fd,
     char *err, size_t errlen);
 void control_close(struct reliabd *d);
 int control_send(struct ctl_conn *conn, const json_t *msg);
+int control_write(struct ctl_conn *conn, const char *line, size_t len);
 void control_set_watch(struct ctl_conn *conn);
 /* Sends an event to every watching client. */
 void control_broadcast(struct reliabd *d, const json_t *event);
