@@ -50,30 +50,57 @@ run_memaslap() { # conc -> ops/s; memaslap gets a thread per CPU
 median() { tr ' ' '\n' | { grep . || true; } | sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print 0 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
+# get hits and misses summed over the three servers, from their own stats.
+hits() {
+	local h=0 m=0 p
+	for p in "${P[@]}"; do
+		h=$((h + $(mc_stat "$p" get_hits)))
+		m=$((m + $(mc_stat "$p" get_misses)))
+	done
+	echo "$h $m"
+}
+# measured VAR CMD...: runs CMD (which prints ops/s), appends that to the
+# array VAR and the get hit ratio the servers saw to VAR_hit. The clients
+# must be compared at the same hit ratio: a miss costs memcached far less
+# than a hit (no value to copy out).
+measured() {
+	local -n runs=$1 hit=${1}_hit
+	local h0 m0 h1 m1
+	shift
+	read -r h0 m0 <<<"$(hits)"
+	runs+=("$("$@")")
+	read -r h1 m1 <<<"$(hits)"
+	hit+=("$(awk -v h=$((h1 - h0)) -v m=$((m1 - m0)) \
+	    'BEGIN { if (h + m) printf "%.2f", h / (h + m); else print "n/a" }')")
+}
+
 # memaslap wants keys of 16 bytes or more; ours are about 12.
-# Warm the servers (the value space filled) so every run sees the same hit
-# ratio.
+# Warm the servers: each client's key space filled (its own keys), so
+# every run sees a steady hit ratio.
 run_bare batched 16 >/dev/null
+run_loadgen 16 >/dev/null
+run_memaslap 16 >/dev/null
 
 echo "reliabd-loadgen benchmark: $(nproc) CPUs, loadgen and bare on $THREADS thread(s), memaslap on $(nproc), ${SECS}s runs, $ROUNDS rounds, median ops/s"
 echo "host: $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-5s %10s %10s %10s %10s  %8s %8s %8s\n' conc loadgen bare bare-sync memaslap lg/bare lg/memaslap sync/memaslap
 for c in $CONC; do
 	lg=() bare=() sync=() mas=()
+	lg_hit=() bare_hit=() sync_hit=() mas_hit=()
 	pair=()
 	for r in $(seq "$ROUNDS"); do
 		# Every other round in reverse order: what ran just before
 		# (memaslap's writes, say) must not always favour one side.
 		if [ $((r % 2)) -eq 1 ]; then
-			lg+=("$(run_loadgen "$c")")
-			bare+=("$(run_bare batched "$c")")
-			sync+=("$(run_bare sync "$c")")
-			mas+=("$(run_memaslap "$c")")
+			measured lg run_loadgen "$c"
+			measured bare run_bare batched "$c"
+			measured sync run_bare sync "$c"
+			measured mas run_memaslap "$c"
 		else
-			mas+=("$(run_memaslap "$c")")
-			sync+=("$(run_bare sync "$c")")
-			bare+=("$(run_bare batched "$c")")
-			lg+=("$(run_loadgen "$c")")
+			measured mas run_memaslap "$c"
+			measured sync run_bare sync "$c"
+			measured bare run_bare batched "$c"
+			measured lg run_loadgen "$c"
 		fi
 		pair+=("$(ratio "${lg[-1]}" "${bare[-1]}")")
 	done
@@ -83,6 +110,7 @@ for c in $CONC; do
 		"$(ratio "$l" "$b")" "$(ratio "$l" "$m")" "$(ratio "$s" "$m")"
 	echo "      runs: loadgen ${lg[*]} | bare ${bare[*]} | sync ${sync[*]} | memaslap ${mas[*]}"
 	echo "      lg/bare round by round: ${pair[*]} (median $(echo "${pair[*]}" | median))"
+	echo "      get hit ratio (median, from the servers' stats): loadgen $(echo "${lg_hit[*]}" | median) bare $(echo "${bare_hit[*]}" | median) bare-sync $(echo "${sync_hit[*]}" | median) memaslap $(echo "${mas_hit[*]}" | median)"
 done
 echo "bare = the same threads and batching as the loadgen, nothing else;"
 echo "bare-sync = a thread per connection, blocking calls."

@@ -29,6 +29,18 @@ struct thr {
 	unsigned long long errors;
 };
 
+/* xorshift64. The op and the key take separate draws: with one draw for
+ * both, `s % 10 == 0` (a set) would pick only keys that are multiples of
+ * ten, and every get would miss. */
+static unsigned long long
+next(unsigned long long *seed)
+{
+	unsigned long long s = *seed;
+
+	s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+	return *seed = s;
+}
+
 static double
 now_s(void)
 {
@@ -74,12 +86,9 @@ run_batched(struct thr *t, memcached_st *mc, const char *value,
 		memcached_result_st *r;
 
 		for (unsigned i = 0; i < t->nconn && i < 256; i++) {
-			unsigned long long s = *seed;
-			s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-			*seed = s;
 			size_t klen = (size_t)snprintf(keybuf[n], 32,
-			    "bare:%llu", s % nkeys);
-			if (s % 10 == 0) {
+			    "bare:%llu", next(seed) % nkeys);
+			if (next(seed) % 10 == 0) {
 				rc = memcached_set(mc, keybuf[n], klen, value,
 				    value_size, 0, 0);
 				t->ops++;
@@ -156,10 +165,9 @@ run(void *arg)
 				break;
 			continue;
 		}
-		seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
 		klen = (size_t)snprintf(key, sizeof(key), "bare:%llu",
-		    seed % nkeys);
-		if (seed % 10 == 0) {
+		    next(&seed) % nkeys);
+		if (next(&seed) % 10 == 0) {
 			rc = memcached_set(mc[i], key, klen, value, value_size,
 			    0, 0);
 			t->ops++;
