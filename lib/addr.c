@@ -85,9 +85,14 @@ hostport_parse(const char *s, struct hostport *out, char *err, size_t errlen)
 	return 0;
 }
 
-int
-hostport_resolve(const struct hostport *hp, struct sockaddr_storage *ss,
-    socklen_t *len, char *err, size_t errlen)
+/* lookup()'s own error, apart from getaddrinfo's (all negative). */
+#define LOOKUP_TOO_BIG 1
+
+/* getaddrinfo's first TCP address for hp with `flags`; 0, a gai error, or
+ * LOOKUP_TOO_BIG. */
+static int
+lookup(const struct hostport *hp, int flags, struct sockaddr_storage *ss,
+    socklen_t *len)
 {
 	struct addrinfo hints, *res = NULL;
 	char port[8];
@@ -96,31 +101,45 @@ hostport_resolve(const struct hostport *hp, struct sockaddr_storage *ss,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_flags = flags | AI_NUMERICSERV;
 	snprintf(port, sizeof(port), "%u", hp->port);
-	/* Numeric first: no resolver round trip for the common case. */
 	rc = getaddrinfo(hp->host, port, &hints, &res);
-	if (rc == EAI_NONAME) {
-		hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-		rc = getaddrinfo(hp->host, port, &hints, &res);
-	}
-	if (rc != 0) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: %s", hp->host,
-			    gai_strerror(rc));
-		return -1;
-	}
+	if (rc != 0)
+		return rc;
 	if (res == NULL || res->ai_addrlen > sizeof(*ss)) {
 		if (res != NULL)
 			freeaddrinfo(res);
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: no usable address",
-			    hp->host);
-		return -1;
+		return LOOKUP_TOO_BIG;
 	}
 	memset(ss, 0, sizeof(*ss));
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
+	return 0;
+}
+
+int
+hostport_numeric(const struct hostport *hp, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	return lookup(hp, AI_NUMERICHOST, ss, len) == 0 ? 0 : -1;
+}
+
+int
+hostport_resolve(const struct hostport *hp, struct sockaddr_storage *ss,
+    socklen_t *len, char *err, size_t errlen)
+{
+	/* Numeric first: no resolver round trip for the common case. */
+	int rc = lookup(hp, AI_NUMERICHOST, ss, len);
+
+	if (rc == EAI_NONAME)
+		rc = lookup(hp, AI_ADDRCONFIG, ss, len);
+	if (rc != 0) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: %s", hp->host,
+			    rc == LOOKUP_TOO_BIG ? "no usable address" :
+			    gai_strerror(rc));
+		return -1;
+	}
 	return 0;
 }

@@ -15,7 +15,12 @@ struct hostport {
 /* Splits and validates; no name lookup. 0 or -1 with a message. */
 int hostport_parse(const char *s, struct hostport *out, char *err,
     size_t errlen);
-/* Resolves (numeric first, then the resolver) to a TCP address. */
+/* A numeric host only, so it never blocks: 0, or -1 for a name (or a
+ * bad address). */
+int hostport_numeric(const struct hostport *hp, struct sockaddr_storage *ss,
+    socklen_t *len);
+/* Resolves (numeric first, then the resolver) to a TCP address. May block
+ * on the resolver: not for an event loop's thread. */
 int hostport_resolve(const struct hostport *hp, struct sockaddr_storage *ss,
     socklen_t *len, char *err, size_t errlen);
 

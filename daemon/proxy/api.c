@@ -19,6 +19,7 @@
 #include "api.h"
 #include "api_parse.h"
 #include "log.h"
+#include "names.h"
 #include "proxy.h"
 #include "util.h"
 
@@ -256,6 +257,7 @@ struct api_call {
 	struct api_call *next;
 	const char *method, *url, *body;
 	size_t len;
+	const struct names *names;  /* the body's host names, resolved */
 	int status;
 	char *resp;
 	size_t resp_len;
@@ -292,9 +294,12 @@ api_event_cb(evutil_socket_t fd, short what, void *arg)
 	api->head = NULL;
 	api->tail = &api->head;
 	pthread_mutex_unlock(&api->mu);
-	for (c = list; c != NULL; c = c->next)
+	for (c = list; c != NULL; c = c->next) {
+		proxy_set_names(api->set, c->names);
 		c->status = api_handle(api->set, c->method, c->url, c->body,
 		    c->len, &c->resp, &c->resp_len);
+		proxy_set_names(api->set, NULL);
+	}
 	pthread_mutex_lock(&api->mu);
 	while (list != NULL) {
 		c = list;
@@ -360,6 +365,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 	struct api_server *api = cls;
 	struct api_upload *up = *con_cls;
 	struct api_call call = { 0 };
+	struct names *names;
 	const char *ua;
 	char msg[96];
 	int n;
@@ -420,7 +426,13 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 	call.url = url;
 	call.body = up->buf ? up->buf : "";
 	call.len = up->len;
+	/* Resolved here: the loop thread must not wait on a resolver. */
+	names = names_collect(call.body, call.len);
+	if (names == NULL)
+		return send_reply(conn, 500, NULL, 0);
+	call.names = names;
 	api_call_loop(api, &call);
+	names_free(names);
 	return send_reply(conn, call.status, call.resp, call.resp_len);
 }
 

@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "log.h"
 #include "metrics.h"
+#include "names.h"
 #include "pipe.h"
 #include "proxy.h"
 #include "util.h"
@@ -91,6 +92,9 @@ struct proxy_set {
 	size_t nconns, max_conns;
 	struct metric_family *f_conns, *f_conns_total, *f_bytes, *f_toxics;
 	struct metric_family *f_enabled;
+	/* The request being handled: its names, resolved off the loop
+	 * (NULL before the loop runs, when resolving may block). */
+	const struct names *names;
 };
 
 #ifndef TAILQ_FOREACH_SAFE
@@ -558,7 +562,7 @@ proxy_bind(struct proxy *px, const char *listen, char *actual, size_t size,
 	char e[256];
 
 	if (hostport_parse(listen, &hp, e, sizeof(e)) < 0 ||
-	    hostport_resolve(&hp, &ss, &len, e, sizeof(e)) < 0) {
+	    names_resolve(px->set->names, &hp, &ss, &len, e, sizeof(e)) < 0) {
 		api_error_set(err, 400, "bad request body: listen: %s", e);
 		return NULL;
 	}
@@ -586,15 +590,15 @@ proxy_bind(struct proxy *px, const char *listen, char *actual, size_t size,
 }
 
 static int
-resolve_upstream(const char *upstream, struct sockaddr_storage *ss,
-    socklen_t *len, struct api_error *err)
+resolve_upstream(const struct proxy_set *set, const char *upstream,
+    struct sockaddr_storage *ss, socklen_t *len, struct api_error *err)
 {
 	struct hostport hp;
 	char e[256];
 
 	*len = sizeof(*ss);
 	if (hostport_parse(upstream, &hp, e, sizeof(e)) < 0 ||
-	    hostport_resolve(&hp, ss, len, e, sizeof(e)) < 0) {
+	    names_resolve(set->names, &hp, ss, len, e, sizeof(e)) < 0) {
 		api_error_set(err, 400, "bad request body: upstream: %s", e);
 		return -1;
 	}
@@ -640,6 +644,12 @@ proxy_set_new(struct event_base *base, uint64_t seed,
 		return NULL;
 	}
 	return set;
+}
+
+void
+proxy_set_names(struct proxy_set *set, const struct names *names)
+{
+	set->names = names;
 }
 
 size_t
@@ -725,7 +735,7 @@ proxy_create(struct proxy_set *set, const struct proxy_spec *spec,
 		api_error_set(err, 500, "out of memory");
 		goto fail;
 	}
-	if (resolve_upstream(spec->upstream, &px->up, &px->uplen, err) < 0)
+	if (resolve_upstream(set, spec->upstream, &px->up, &px->uplen, err) < 0)
 		goto fail;
 	if (spec->enabled) {
 		px->lev = proxy_bind(px, spec->listen, px->spec.listen,
@@ -759,7 +769,7 @@ proxy_apply(struct proxy *px, const struct proxy_spec *spec,
 	struct evconnlistener *lev = NULL;
 
 	strlcpy_r(next.name, px->spec.name, sizeof(next.name));
-	if (up_changed && resolve_upstream(spec->upstream, &up, &uplen,
+	if (up_changed && resolve_upstream(px->set, spec->upstream, &up, &uplen,
 			      err) < 0)
 		return -1;
 	if (spec->enabled && (px->lev == NULL || listen_changed)) {

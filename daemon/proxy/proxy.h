@@ -42,6 +42,10 @@ struct proxy *proxy_find(struct proxy_set *set, const char *name);
 struct toxic *toxic_find(struct proxy *px, const char *name);
 const struct toxic_spec *toxic_spec(const struct toxic *t);
 size_t proxy_count(const struct proxy_set *set);
+/* The names the request being handled may use, resolved off the loop
+ * (names.h); NULL lets creation resolve names itself (start-up only). */
+struct names;
+void proxy_set_names(struct proxy_set *set, const struct names *names);
 /* The spec as now in force (listen shows the port actually bound). */
 void proxy_get_spec(const struct proxy *px, struct proxy_spec *out);
 

@@ -1,5 +1,6 @@
 /* lib/duration.c, lib/addr.c, lib/util.c, lib/log.c: the small parsers
  * and helpers, good and bad inputs. */
+#include <arpa/inet.h>
 #include <check.h>
 #include <fcntl.h>
 #include <math.h>
@@ -149,6 +150,18 @@ START_TEST(addr_resolve)
 	ck_assert_int_eq(hostport_resolve(&hp, &ss, &len, err, sizeof(err)),
 	    -1);
 	ck_assert(err[0] != '\0');
+	/* Numeric only: a name is refused without asking a resolver. */
+	ck_assert_int_eq(hostport_numeric(&hp, &ss, &len), -1);
+	ck_assert_int_eq(hostport_parse("localhost:80", &hp, err, sizeof(err)),
+	    0);
+	ck_assert_int_eq(hostport_numeric(&hp, &ss, &len), -1);
+	ck_assert_int_eq(hostport_parse("[::1]:81", &hp, err, sizeof(err)),
+	    0);
+	len = 0;
+	ck_assert_int_eq(hostport_numeric(&hp, &ss, &len), 0);
+	ck_assert_int_eq(ss.ss_family, AF_INET6);
+	ck_assert_int_eq(len, sizeof(struct sockaddr_in6));
+	ck_assert_int_eq(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 81);
 }
 END_TEST
 

@@ -9,6 +9,7 @@
 #include "api.h"
 #include "log.h"
 #include "metrics.h"
+#include "names.h"
 #include "proxy.h"
 
 static struct event_base *base;
@@ -149,6 +150,76 @@ START_TEST(walk)
 }
 END_TEST
 
+/* A request handled the way the HTTP thread hands it over: its names
+ * resolved beforehand (names_collect), so the loop side never calls the
+ * resolver. */
+static int
+req_names(const char *method, const char *url, const char *body,
+    const char *names_body)
+{
+	struct names *n = names_collect(names_body, strlen(names_body));
+	int st;
+
+	ck_assert_ptr_nonnull(n);
+	proxy_set_names(set, n);
+	st = req(method, url, body, NULL);
+	proxy_set_names(set, NULL);
+	names_free(n);
+	return st;
+}
+
+START_TEST(names_off_loop)
+{
+	const char *a = "{\"name\":\"a\",\"upstream\":\"localhost:9\"}";
+	const char *b = "{\"name\":\"b\",\"upstream\":\"127.0.0.1:9\","
+	    "\"listen\":\"localhost:0\"}";
+	const char *pop = "[{\"name\":\"c\",\"upstream\":\"localhost:7\"},"
+	    "{\"name\":\"d\",\"upstream\":\"127.0.0.1:8\"}]";
+	char *before = state(), *after, *s;
+	struct hostport hp = { "127.0.0.1", 11211 };
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char err[200];
+
+	/* A name the HTTP thread did not resolve is refused, not looked up,
+	 * and nothing changes. */
+	ck_assert_int_eq(req_names("POST", "/proxies", a, ""), 400);
+	ck_assert_int_eq(req_names("POST", "/proxies", b, "{}"), 400);
+	ck_assert_int_eq(req_names("POST", "/populate", pop, "[]"), 400);
+	after = state();
+	ck_assert_str_eq(before, after);
+	free(after);
+	/* With the body's own names resolved, the same requests succeed;
+	 * numeric addresses need no table entry. */
+	ck_assert_int_eq(req_names("POST", "/proxies", a, a), 201);
+	ck_assert_int_eq(req_names("POST", "/proxies", b, b), 201);
+	ck_assert_int_eq(req_names("POST", "/populate", pop, pop), 201);
+	ck_assert_int_eq(req("GET", "/proxies/a", NULL, &s), 200);
+	ck_assert_ptr_nonnull(strstr(s, "\"upstream\":\"localhost:9\""));
+	free(s);
+	ck_assert_int_eq(proxy_count(set), 4);
+	/* PATCH to a name: resolved from its own body only. */
+	ck_assert_int_eq(req_names("PATCH", "/proxies/d",
+	    "{\"upstream\":\"localhost:10\"}", "{}"), 400);
+	ck_assert_int_eq(req_names("PATCH", "/proxies/d",
+	    "{\"upstream\":\"localhost:10\"}",
+	    "{\"upstream\":\"localhost:10\"}"), 200);
+
+	ck_assert_int_eq(names_resolve(NULL, &hp, &ss, &len, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(ss.ss_family, AF_INET);
+	strcpy(hp.host, "localhost");
+	{
+		struct names *empty = names_collect("", 0);
+		ck_assert_int_eq(names_resolve(empty, &hp, &ss, &len, err,
+		    sizeof(err)), -1);
+		ck_assert_ptr_nonnull(strstr(err, "not resolved"));
+		names_free(empty);
+	}
+	free(before);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -157,6 +228,7 @@ suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, walk);
+	tcase_add_test(tc, names_off_loop);
 	suite_add_tcase(s, tc);
 	return s;
 }

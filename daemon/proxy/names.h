@@ -1,0 +1,30 @@
+/* Host names in an API request, resolved on the HTTP thread, so that the
+ * loop thread, which also carries every proxied byte, never waits on a
+ * resolver: it resolves numeric addresses itself and looks names up
+ * here. */
+#ifndef RELIABD_PROXY_NAMES_H
+#define RELIABD_PROXY_NAMES_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+
+struct names;
+
+/* HTTP thread: resolves every non-numeric "listen" and "upstream" of a
+ * request body (an object, or an array of objects for /populate); a name
+ * that does not resolve is remembered with its error. Never NULL unless
+ * memory ran out; a body that is not JSON gives an empty table (the loop
+ * rejects it). May block on the resolver. */
+struct names *names_collect(const char *body, size_t len);
+void names_free(struct names *n);
+
+/* Loop thread: `hp` as a TCP address, never blocking. Numeric addresses
+ * are converted here; a name must be in `n`. With n == NULL (start-up,
+ * before the loop runs) a name goes to the resolver. 0, or -1 with a
+ * message in err. */
+int names_resolve(const struct names *n, const struct hostport *hp,
+    struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen);
+
+#endif
