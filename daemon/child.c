@@ -420,6 +420,8 @@ child_stop(struct child *c)
 	}
 	if (c->state == CHILD_STOPPING)
 		return;
+	log_info("%s: stopping (SIGTERM, SIGKILL after %llu ms)", c->name,
+	    (unsigned long long)c->d->cfg.stop_grace_ms);
 	kill(c->pid, SIGTERM);
 	child_set_state(c, CHILD_STOPPING);
 	child_arm(c, c->d->cfg.stop_grace_ms);

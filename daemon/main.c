@@ -48,15 +48,40 @@ usage(FILE *f)
 	    DEFAULT_CONFIG);
 }
 
+/* Shutdown stage of a child: the scenario worker goes first, so that it
+ * removes its faults while the proxy still answers; then the load, so it
+ * records no errors from servers going away; then the proxy and the
+ * nodes. */
 static int
-all_stopped(struct reliabd *d)
+stop_stage(enum child_kind kind)
+{
+	switch (kind) {
+	case CHILD_SCENARIO:
+		return 0;
+	case CHILD_LOADGEN:
+		return 1;
+	case CHILD_PROXY:
+	case CHILD_NODE:
+		return 2;
+	}
+	return 2;
+}
+
+/* Stops every child of the earliest stage that still has one running
+ * (and whatever is not running at all); 1 when none is left. */
+static int
+stop_next_stage(struct reliabd *d)
 {
 	struct child *c;
+	int stage = 3;
 
 	TAILQ_FOREACH(c, &d->children, entry)
-		if (c->pid > 0)
-			return 0;
-	return 1;
+		if (c->pid > 0 && stop_stage(c->kind) < stage)
+			stage = stop_stage(c->kind);
+	TAILQ_FOREACH(c, &d->children, entry)
+		if (c->pid <= 0 || stop_stage(c->kind) <= stage)
+			child_stop(c);
+	return stage == 3;
 }
 
 /* Sends the configured playlist to a scenario worker that just became
@@ -117,7 +142,7 @@ daemon_child_changed(struct reliabd *d, struct child *c)
 	    !was_running)
 		playlist_start(d, c);
 	if (d->state == DAEMON_STOPPING) {
-		if (all_stopped(d))
+		if (c->pid <= 0 && stop_next_stage(d))
 			event_base_loopbreak(d->base);
 		return;
 	}
@@ -129,16 +154,12 @@ daemon_child_changed(struct reliabd *d, struct child *c)
 static void
 daemon_stop(struct reliabd *d)
 {
-	struct child *c;
-
 	if (d->state == DAEMON_STOPPING)
 		return;
 	log_info("stopping");
 	d->state = DAEMON_STOPPING;
 	notify_stopping(d);
-	TAILQ_FOREACH(c, &d->children, entry)
-		child_stop(c);
-	if (all_stopped(d))
+	if (stop_next_stage(d))
 		event_base_loopbreak(d->base);
 }
 

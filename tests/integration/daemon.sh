@@ -132,6 +132,16 @@ wait "$RPID" || fail "reliabd exit status $?"
 for p in $PIDS; do kill -0 "$p" 2>/dev/null && fail "child $p left behind after SIGTERM"; done
 [ ! -e "$SOCK" ] || fail "control socket left behind"
 pass "SIGTERM stopped every child"
+# In stages: the loadgen had exited before any node was asked to stop,
+# so the load never saw its servers go away.
+line_of() { # first line matching $1 after reliabd began to stop
+	awk -v re="$1" '/daemon_stop: stopping/ { on = 1 } on && $0 ~ re { print NR; exit }' "$T/reliabd.log"
+}
+lg_gone=$(line_of "loadgen: stopped")
+node_term=$(line_of "memcache[12]: stopping [(]SIGTERM")
+[ -n "$lg_gone" ] && [ -n "$node_term" ] || fail "stop lines missing: $(tail -n 20 "$T/reliabd.log")"
+[ "$lg_gone" -lt "$node_term" ] || fail "a node was stopped before the loadgen exited: $(tail -n 20 "$T/reliabd.log")"
+pass "SIGTERM stops the loadgen before the nodes"
 
 # kill -9 of reliabd: its children die with it; a new one starts cleanly.
 bg reliabd2 "$B/reliabd" -c "$T/reliabd.conf"
