@@ -25,19 +25,6 @@
 #include "log.h"
 #include "util.h"
 
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-#ifndef SBINDIR
-#define SBINDIR "/usr/sbin"
-#endif
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR "/var"
-#endif
-#ifndef RUNSTATEDIR
-#define RUNSTATEDIR "/run"
-#endif
-
 /* sun_path holds 108 bytes with the NUL. */
 #define SOCKPATH_MAX 107
 #define NODE_MEMORY_MAX 65536

@@ -28,19 +28,6 @@
 #define PROG "reliabd-scenario"
 #define CHANNEL_LINE_MAX (64 * 1024)
 
-#ifndef PKGDATADIR
-#define PKGDATADIR "/usr/share/reliabd"
-#endif
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR "/var"
-#endif
-#ifndef RUNSTATEDIR
-#define RUNSTATEDIR "/run"
-#endif
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
-
 enum mode {
 	MODE_SERVE,
 	MODE_LIST,
