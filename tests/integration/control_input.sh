@@ -7,12 +7,9 @@ need jq
 B=$top_builddir
 read -r PM <<<"$(free_ports 1)"
 SOCK=$T/ctl.sock
-cat >"$T/reliabd.conf" <<EOF
-[daemon]
-control_socket = $SOCK
-state_dir      = $T/state
-metrics        = 127.0.0.1:$PM
-worker_dir     = $B
+{
+conf_daemon "$SOCK" "$PM"
+cat <<EOF
 [proxy]
 mode = external
 [loadgen]
@@ -20,6 +17,7 @@ enabled = no
 [scenario]
 enabled = no
 EOF
+} >"$T/reliabd.conf"
 # A small ASan quarantine, so the memory bound below measures reliabd
 # rather than the sanitizer's freed-memory cache (ignored without ASan).
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=4" bg reliabd "$B/reliabd" -c "$T/reliabd.conf"

@@ -10,28 +10,11 @@ read -r P1 P2 PM PL <<<"$(free_ports 4)"
 SOCK=$T/ctl.sock
 
 write_conf() { # $1: an extra [loadgen] line
-	cat >"$T/reliabd.conf" <<EOF
-[daemon]
-control_socket = $SOCK
-state_dir      = $T/state
-metrics        = 127.0.0.1:$PM
-worker_dir     = $B
-stop_grace     = 3s
-
-[node memcache1]
-listen = 127.0.0.1:$P1
-memory = 16
-
-[node memcache2]
-listen = 127.0.0.1:$P2
-memory = 16
-
-[server memcache1]
-address = 127.0.0.1:$P1
-
-[server memcache2]
-address = 127.0.0.1:$P2
-
+	{
+	conf_daemon "$SOCK" "$PM"
+	conf_node memcache1 "$P1"
+	conf_node memcache2 "$P2"
+	cat <<EOF
 [proxy]
 mode = external
 
@@ -43,6 +26,7 @@ $1
 [scenario]
 enabled = no
 EOF
+	} >"$T/reliabd.conf"
 }
 
 ctl() { "$B/reliabctl" -s "$SOCK" "$@"; }

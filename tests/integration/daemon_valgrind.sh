@@ -8,15 +8,10 @@ need valgrind jq memcached
 B=$top_builddir
 read -r P1 PM <<<"$(free_ports 2)"
 SOCK=$T/ctl.sock
-cat >"$T/reliabd.conf" <<EOF
-[daemon]
-control_socket = $SOCK
-state_dir      = $T/state
-metrics        = 127.0.0.1:$PM
-worker_dir     = $B
-[node memcache1]
-listen = 127.0.0.1:$P1
-memory = 8
+{
+conf_daemon "$SOCK" "$PM"
+conf_node memcache1 "$P1"
+cat <<EOF
 [proxy]
 mode = external
 [loadgen]
@@ -24,6 +19,7 @@ enabled = no
 [scenario]
 enabled = no
 EOF
+} >"$T/reliabd.conf"
 ctl() { "$B/reliabctl" -s "$SOCK" "$@"; }
 node_state() { ctl --json status | jq -r '.children[0].state'; }
 

@@ -17,33 +17,12 @@ SCENARIO=latency-1s
 
 read -r m1 m2 m3 x1 x2 x3 api pm lm sm dm pp <<<"$(free_ports 12)"
 mkdir -p "$T/state" "$T/scenarios"
-cat >"$T/reliabd.conf" <<EOF
-[daemon]
-control_socket = $T/control.sock
-state_dir      = $T/state
-metrics        = 127.0.0.1:$dm
-worker_dir     = $top_builddir
-
-[node memcache1]
-listen = 127.0.0.1:$m1
-memory = 16
-[node memcache2]
-listen = 127.0.0.1:$m2
-memory = 16
-[node memcache3]
-listen = 127.0.0.1:$m3
-memory = 16
-
-[server memcache1]
-address  = 127.0.0.1:$x1
-upstream = 127.0.0.1:$m1
-[server memcache2]
-address  = 127.0.0.1:$x2
-upstream = 127.0.0.1:$m2
-[server memcache3]
-address  = 127.0.0.1:$x3
-upstream = 127.0.0.1:$m3
-
+{
+conf_daemon "$T/control.sock" "$dm"
+conf_node memcache1 "$m1" "$x1"
+conf_node memcache2 "$m2" "$x2"
+conf_node memcache3 "$m3" "$x3"
+cat <<EOF
 [proxy]
 mode    = builtin
 api     = 127.0.0.1:$api
@@ -62,6 +41,7 @@ metrics       = 127.0.0.1:$sm
 scenario_dir  = $T/scenarios
 catalogue_dir = $top_srcdir/etc/scenarios
 EOF
+} >"$T/reliabd.conf"
 
 CTL=("$top_builddir/reliabctl" -s "$T/control.sock")
 bg reliabd "$top_builddir/reliabd" -c "$T/reliabd.conf"

@@ -18,22 +18,10 @@ cat >"$T/scenarios.d/quick.json" <<'EOF'
  "faults": [{"servers": ["memcache1"], "type": "latency",
              "attributes": {"latency": 50, "jitter": 0}}]}
 EOF
-cat >"$T/reliabd.conf" <<EOF
-[daemon]
-control_socket = $SOCK
-state_dir      = $T/state
-metrics        = 127.0.0.1:$PM
-worker_dir     = $B
-stop_grace     = 3s
-
-[node memcache1]
-listen = 127.0.0.1:$PN
-memory = 16
-
-[server memcache1]
-address  = 127.0.0.1:$PS
-upstream = 127.0.0.1:$PN
-
+{
+conf_daemon "$SOCK" "$PM"
+conf_node memcache1 "$PN" "$PS"
+cat <<EOF
 [proxy]
 mode    = builtin
 api     = 127.0.0.1:$PA
@@ -50,6 +38,7 @@ scenario_dir  = $T/scenarios.d
 catalogue_dir = $top_srcdir/etc/scenarios
 playlist      = quick-latency
 EOF
+} >"$T/reliabd.conf"
 
 ctl() { "$B/reliabctl" -s "$SOCK" "$@"; }
 # nruns [SINCE]: the playlist's runs in the journal (started after SINCE).

@@ -15,34 +15,12 @@ read -r N1 N2 N3 S1 S2 S3 PA PPM PL PSC PM <<<"$(free_ports 11)"
 SOCK=$T/ctl.sock
 
 write_conf() { # $1: builtin or external
-	cat >"$T/reliabd.conf" <<EOF
-[daemon]
-control_socket = $SOCK
-state_dir      = $T/state
-metrics        = 127.0.0.1:$PM
-worker_dir     = $B
-stop_grace     = 3s
-
-[node memcache1]
-listen = 127.0.0.1:$N1
-memory = 16
-[node memcache2]
-listen = 127.0.0.1:$N2
-memory = 16
-[node memcache3]
-listen = 127.0.0.1:$N3
-memory = 16
-
-[server memcache1]
-address  = 127.0.0.1:$S1
-upstream = 127.0.0.1:$N1
-[server memcache2]
-address  = 127.0.0.1:$S2
-upstream = 127.0.0.1:$N2
-[server memcache3]
-address  = 127.0.0.1:$S3
-upstream = 127.0.0.1:$N3
-
+	{
+	conf_daemon "$SOCK" "$PM"
+	conf_node memcache1 "$N1" "$S1"
+	conf_node memcache2 "$N2" "$S2"
+	conf_node memcache3 "$N3" "$S3"
+	cat <<EOF
 [proxy]
 mode    = $1
 api     = 127.0.0.1:$PA
@@ -60,6 +38,7 @@ metrics       = 127.0.0.1:$PSC
 scenario_dir  = $T/scenarios.d
 catalogue_dir = $top_srcdir/etc/scenarios
 EOF
+	} >"$T/reliabd.conf"
 }
 
 ctl() { "$B/reliabctl" -s "$SOCK" "$@"; }

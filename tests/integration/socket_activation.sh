@@ -13,21 +13,10 @@ read -r P1 PM PT <<<"$(free_ports 3)"
 ASOCK=$T/activated.sock
 CSOCK=$T/configured.sock
 
-cat >"$T/reliabd.conf" <<EOF
-[daemon]
-control_socket = $CSOCK
-state_dir      = $T/state
-metrics        = 127.0.0.1:$PM
-worker_dir     = $B
-stop_grace     = 3s
-
-[node memcache1]
-listen = 127.0.0.1:$P1
-memory = 16
-
-[server memcache1]
-address = 127.0.0.1:$P1
-
+{
+conf_daemon "$CSOCK" "$PM"
+conf_node memcache1 "$P1"
+cat <<EOF
 [proxy]
 mode = external
 
@@ -37,6 +26,7 @@ enabled = no
 [scenario]
 enabled = no
 EOF
+} >"$T/reliabd.conf"
 
 ctl() { "$B/reliabctl" -s "$ASOCK" "$@"; }
 comm_of() { cat "/proc/$1/comm" 2>/dev/null; }

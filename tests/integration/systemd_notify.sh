@@ -27,21 +27,10 @@ EOF
 chmod +x "$T/workers/reliabd-loadgen"
 
 write_conf() { # $1: the loadgen's workers
-	cat >"$T/reliabd.conf" <<EOF
-[daemon]
-control_socket = $SOCK
-state_dir      = $T/state
-metrics        = 127.0.0.1:$PM
-worker_dir     = $T/workers
-stop_grace     = 3s
-
-[node memcache1]
-listen = 127.0.0.1:$P1
-memory = 16
-
-[server memcache1]
-address = 127.0.0.1:$P1
-
+	{
+	conf_daemon "$SOCK" "$PM" "$T/workers"
+	conf_node memcache1 "$P1"
+	cat <<EOF
 [proxy]
 mode = external
 
@@ -53,6 +42,7 @@ rate    = 50
 [scenario]
 enabled = no
 EOF
+	} >"$T/reliabd.conf"
 }
 
 ctl() { "$B/reliabctl" -s "$SOCK" "$@"; }

@@ -69,6 +69,31 @@ start_memcached() {
 	wait_for 10 port_open "$port" || fail "memcached on $port did not start"
 }
 
+# The parts of a test's reliabd.conf that every test writes alike.
+# conf_daemon SOCKET METRICS_PORT [WORKER_DIR]: the [daemon] section,
+# state in $T/state, workers from the build tree.
+conf_daemon() {
+	cat <<EOF
+[daemon]
+control_socket = $1
+state_dir      = $T/state
+metrics        = 127.0.0.1:$2
+worker_dir     = ${3:-$top_builddir}
+stop_grace     = 3s
+
+EOF
+}
+
+# conf_node NAME PORT [PROXY_PORT]: a managed memcached on PORT and the
+# [server] the loadgen reaches it by: directly, or through the proxy
+# listening on PROXY_PORT.
+conf_node() {
+	printf '[node %s]\nlisten = 127.0.0.1:%s\nmemory = 16\n\n' "$1" "$2"
+	printf '[server %s]\naddress  = 127.0.0.1:%s\n' "$1" "${3:-$2}"
+	[ -z "${3:-}" ] || printf 'upstream = 127.0.0.1:%s\n' "$2"
+	echo
+}
+
 # mc_stat PORT NAME: one value from memcached's stats.
 mc_stat() {
 	exec 5<>"/dev/tcp/127.0.0.1/$1"
