@@ -54,6 +54,7 @@ EXTRA_DIST += tests/integration/proxy_api.sh \
 PROXY_FUZZ_TARGETS = tests/fuzz/fuzz_proxy_api
 CLEANFILES += $(PROXY_FUZZ_TARGETS)
 fuzz_proxy_api_SRCS = tests/fuzz/fuzz_proxy_api.c daemon/proxy/api_parse.c \
+	daemon/proxy/names.c \
 	daemon/proxy/toxic.c lib/addr.c lib/util.c lib/log.c
 tests/fuzz/fuzz_proxy_api: $(fuzz_proxy_api_SRCS)
 	$(FUZZ_LINK) -I$(top_srcdir)/daemon/proxy $(JANSSON_LIBS) -lm

@@ -40,7 +40,7 @@ find(const struct names *n, const struct hostport *hp)
 /* One address string of the body; anything malformed is left for the
  * loop's parser to reject. */
 static void
-add(struct names *n, json_t *v)
+add(struct names *n, json_t *v, names_resolver *resolve)
 {
 	struct hostport hp;
 	struct sockaddr_storage ss;
@@ -66,21 +66,26 @@ add(struct names *n, json_t *v)
 	e = &n->v[n->n++];
 	e->hp = hp;
 	e->len = sizeof(e->ss);
-	e->rc = hostport_resolve(&hp, &e->ss, &e->len, e->err,
-	    sizeof(e->err));
+	e->rc = resolve(&hp, &e->ss, &e->len, e->err, sizeof(e->err));
 }
 
 static void
-add_object(struct names *n, json_t *o)
+add_object(struct names *n, json_t *o, names_resolver *resolve)
 {
 	if (!json_is_object(o))
 		return;
-	add(n, json_object_get(o, "listen"));
-	add(n, json_object_get(o, "upstream"));
+	add(n, json_object_get(o, "listen"), resolve);
+	add(n, json_object_get(o, "upstream"), resolve);
 }
 
 struct names *
 names_collect(const char *body, size_t len)
+{
+	return names_collect_with(body, len, hostport_resolve);
+}
+
+struct names *
+names_collect_with(const char *body, size_t len, names_resolver *resolve)
 {
 	struct names *n = calloc(1, sizeof(*n));
 	struct api_error err;
@@ -97,9 +102,9 @@ names_collect(const char *body, size_t len)
 		json_t *o;
 
 		json_array_foreach(v, i, o)
-			add_object(n, o);
+			add_object(n, o, resolve);
 	} else
-		add_object(n, v);
+		add_object(n, v, resolve);
 	json_decref(v);
 	return n;
 }

@@ -18,6 +18,11 @@ struct names;
  * memory ran out; a body that is not JSON gives an empty table (the loop
  * rejects it). May block on the resolver. */
 struct names *names_collect(const char *body, size_t len);
+/* The same with another resolver (the fuzz target's never blocks). */
+typedef int names_resolver(const struct hostport *hp,
+    struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen);
+struct names *names_collect_with(const char *body, size_t len,
+    names_resolver *resolve);
 void names_free(struct names *n);
 
 /* Loop thread: `hp` as a TCP address, never blocking. Numeric addresses
