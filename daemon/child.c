@@ -424,7 +424,12 @@ child_stop(struct child *c)
 	    (unsigned long long)c->d->cfg.stop_grace_ms);
 	kill(c->pid, SIGTERM);
 	child_set_state(c, CHILD_STOPPING);
-	child_arm(c, c->d->cfg.stop_grace_ms);
+	if (child_arm(c, c->d->cfg.stop_grace_ms) < 0) {
+		/* No timer, so no SIGKILL later: the stop must not hang. */
+		log_error("%s: cannot arm the stop timer; SIGKILL now",
+		    c->name);
+		kill(c->pid, SIGKILL);
+	}
 }
 
 void

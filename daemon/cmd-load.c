@@ -24,6 +24,10 @@ cmd_load(struct cmd_ctx *ctx, json_t *args)
 		    "no load generator is configured");
 	if (strcmp(action, "stop") == 0) {
 		child_stop(c);
+	} else if (ctx->d->state == DAEMON_STOPPING) {
+		/* Its stage may be over: it would meet servers going away. */
+		return proto_reply_error(ctx->id, PROTO_E_UNAVAILABLE,
+		    "reliabd is stopping");
 	} else {
 		c->failures = 0;
 		if (c->pid <= 0)

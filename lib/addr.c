@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,19 +86,17 @@ hostport_parse(const char *s, struct hostport *out, char *err, size_t errlen)
 	return 0;
 }
 
-/* lookup()'s own error, apart from getaddrinfo's (all negative). */
-#define LOOKUP_TOO_BIG 1
-
-/* getaddrinfo's first TCP address for hp with `flags`; 0, a gai error, or
- * LOOKUP_TOO_BIG. */
+/* getaddrinfo's first TCP address for hp with `flags`: 0, or a gai
+ * error; *too_big when that address does not fit a sockaddr_storage. */
 static int
 lookup(const struct hostport *hp, int flags, struct sockaddr_storage *ss,
-    socklen_t *len)
+    socklen_t *len, bool *too_big)
 {
 	struct addrinfo hints, *res = NULL;
 	char port[8];
 	int rc;
 
+	*too_big = false;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -109,7 +108,8 @@ lookup(const struct hostport *hp, int flags, struct sockaddr_storage *ss,
 	if (res == NULL || res->ai_addrlen > sizeof(*ss)) {
 		if (res != NULL)
 			freeaddrinfo(res);
-		return LOOKUP_TOO_BIG;
+		*too_big = true;
+		return EAI_FAIL;
 	}
 	memset(ss, 0, sizeof(*ss));
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -122,7 +122,9 @@ int
 hostport_numeric(const struct hostport *hp, struct sockaddr_storage *ss,
     socklen_t *len)
 {
-	return lookup(hp, AI_NUMERICHOST, ss, len) == 0 ? 0 : -1;
+	bool too_big;
+
+	return lookup(hp, AI_NUMERICHOST, ss, len, &too_big) == 0 ? 0 : -1;
 }
 
 int
@@ -130,15 +132,15 @@ hostport_resolve(const struct hostport *hp, struct sockaddr_storage *ss,
     socklen_t *len, char *err, size_t errlen)
 {
 	/* Numeric first: no resolver round trip for the common case. */
-	int rc = lookup(hp, AI_NUMERICHOST, ss, len);
+	bool too_big;
+	int rc = lookup(hp, AI_NUMERICHOST, ss, len, &too_big);
 
 	if (rc == EAI_NONAME)
-		rc = lookup(hp, AI_ADDRCONFIG, ss, len);
+		rc = lookup(hp, AI_ADDRCONFIG, ss, len, &too_big);
 	if (rc != 0) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "%s: %s", hp->host,
-			    rc == LOOKUP_TOO_BIG ? "no usable address" :
-			    gai_strerror(rc));
+			    too_big ? "no usable address" : gai_strerror(rc));
 		return -1;
 	}
 	return 0;

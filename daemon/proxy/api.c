@@ -310,6 +310,19 @@ api_event_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&api->mu);
 }
 
+/* Requests whose body may name addresses: creating, changing and
+ * populating proxies (not toxics). */
+static bool
+names_wanted(const char *method, const char *url)
+{
+	if (strcmp(method, "POST") != 0 && strcmp(method, "PATCH") != 0)
+		return false;
+	if (strcmp(url, "/populate") == 0)
+		return true;
+	return strncmp(url, "/proxies", 8) == 0 && strstr(url, "/toxics") ==
+	    NULL;
+}
+
 /* MHD thread: queues the call for the loop and waits for its answer. */
 static void
 api_call_loop(struct api_server *api, struct api_call *c)
@@ -366,6 +379,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 	struct api_upload *up = *con_cls;
 	struct api_call call = { 0 };
 	struct names *names;
+	bool want;
 	const char *ua;
 	char msg[96];
 	int n;
@@ -426,8 +440,10 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 	call.url = url;
 	call.body = up->buf ? up->buf : "";
 	call.len = up->len;
-	/* Resolved here: the loop thread must not wait on a resolver. */
-	names = names_collect(call.body, call.len);
+	/* Resolved here: the loop thread must not wait on a resolver. A
+	 * slow one delays this API (one polling thread), never traffic. */
+	want = names_wanted(method, url);
+	names = names_collect(want ? call.body : "", want ? call.len : 0);
 	if (names == NULL)
 		return send_reply(conn, 500, NULL, 0);
 	call.names = names;

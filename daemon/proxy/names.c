@@ -22,6 +22,7 @@ struct name {
 struct names {
 	struct name *v;
 	size_t n, cap;
+	bool failed;  /* a lookup failed: the request fails there anyway */
 };
 
 /* Two addresses a proxy: a body names at most this many. */
@@ -47,9 +48,14 @@ add(struct names *n, json_t *v, names_resolver *resolve)
 	socklen_t len = sizeof(ss);
 	struct name *e;
 
-	if (!json_is_string(v) || hostport_parse(json_string_value(v), &hp,
-	    NULL, 0) < 0 || hostport_numeric(&hp, &ss, &len) == 0 ||
-	    find(n, &hp) != NULL || n->n >= NAMES_MAX)
+	/* Only what the loop could use: a string without NUL that parses,
+	 * names only, each once, and nothing after a failure (the loop
+	 * stops at that one too). */
+	if (n->failed || !json_is_string(v) ||
+	    strlen(json_string_value(v)) != json_string_length(v) ||
+	    hostport_parse(json_string_value(v), &hp, NULL, 0) < 0 ||
+	    hostport_numeric(&hp, &ss, &len) == 0 || find(n, &hp) != NULL ||
+	    n->n >= NAMES_MAX)
 		return;
 	if (n->n == n->cap) {
 		size_t cap = n->cap ? 2 * n->cap : 4;
@@ -67,6 +73,7 @@ add(struct names *n, json_t *v, names_resolver *resolve)
 	e->hp = hp;
 	e->len = sizeof(e->ss);
 	e->rc = resolve(&hp, &e->ss, &e->len, e->err, sizeof(e->err));
+	n->failed = e->rc < 0;
 }
 
 static void
@@ -74,8 +81,9 @@ add_object(struct names *n, json_t *o, names_resolver *resolve)
 {
 	if (!json_is_object(o))
 		return;
-	add(n, json_object_get(o, "listen"), resolve);
+	/* The loop's order: a proxy's upstream, then its listen. */
 	add(n, json_object_get(o, "upstream"), resolve);
+	add(n, json_object_get(o, "listen"), resolve);
 }
 
 struct names *

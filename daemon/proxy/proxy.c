@@ -76,6 +76,13 @@ struct proxy {
 	struct sockaddr_storage up;
 	socklen_t uplen;
 	struct evconnlistener *lev;
+	/* The listen address as last resolved or bound, and the spec string
+	 * it belongs to: binding that string again (re-enabling, /reset, a
+	 * rollback) needs no resolver, and may come in a request that does
+	 * not name it. */
+	struct sockaddr_storage la;
+	socklen_t lalen;
+	char la_str[sizeof(((struct proxy_spec *)0)->listen)];
 	struct event *retry; /* re-enables accept after EMFILE */
 	struct toxic *tx[PROXY_TOXICS_MAX];
 	size_t ntx;
@@ -550,6 +557,39 @@ format_addr(const char *host, unsigned port, char *out, size_t size)
 		snprintf(out, size, "%s:%u", host, port);
 }
 
+/* `listen` as an address: the remembered one if it is that string,
+ * else resolved (off the loop: names.h). 0, or -1 with a 400 in err. */
+static int
+listen_resolve(const struct proxy *px, const char *listen,
+    struct hostport *hp, struct sockaddr_storage *ss, socklen_t *len,
+    struct api_error *err)
+{
+	char e[256];
+
+	*len = sizeof(*ss);
+	if (hostport_parse(listen, hp, e, sizeof(e)) < 0)
+		goto bad;
+	if (px->lalen > 0 && strcmp(listen, px->la_str) == 0) {
+		*ss = px->la;
+		*len = px->lalen;
+		return 0;
+	}
+	if (names_resolve(px->set->names, hp, ss, len, e, sizeof(e)) == 0)
+		return 0;
+bad:
+	api_error_set(err, 400, "bad request body: listen: %s", e);
+	return -1;
+}
+
+static void
+listen_remember(struct proxy *px, const struct sockaddr_storage *ss,
+    socklen_t len, const char *listen)
+{
+	px->la = *ss;
+	px->lalen = len;
+	strlcpy_r(px->la_str, listen, sizeof(px->la_str));
+}
+
 /* Binds `listen`; on success *actual gets "host:boundport". */
 static struct evconnlistener *
 proxy_bind(struct proxy *px, const char *listen, char *actual, size_t size,
@@ -557,15 +597,11 @@ proxy_bind(struct proxy *px, const char *listen, char *actual, size_t size,
 {
 	struct hostport hp;
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	socklen_t len;
 	struct evconnlistener *lev;
-	char e[256];
 
-	if (hostport_parse(listen, &hp, e, sizeof(e)) < 0 ||
-	    names_resolve(px->set->names, &hp, &ss, &len, e, sizeof(e)) < 0) {
-		api_error_set(err, 400, "bad request body: listen: %s", e);
+	if (listen_resolve(px, listen, &hp, &ss, &len, err) < 0)
 		return NULL;
-	}
 	lev = evconnlistener_new_bind(px->set->base, accept_cb, px,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
 	    1024, (struct sockaddr *)&ss, (int)len);
@@ -584,8 +620,12 @@ proxy_bind(struct proxy *px, const char *listen, char *actual, size_t size,
 		    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 
 		format_addr(hp.host, port, actual, size);
-	} else
+	} else {
 		strlcpy_r(actual, listen, size);
+		len = 0; /* unknown port: resolve again next time */
+	}
+	if (len > 0)
+		listen_remember(px, &ss, len, actual);
 	return lev;
 }
 
@@ -742,6 +782,14 @@ proxy_create(struct proxy_set *set, const struct proxy_spec *spec,
 		    sizeof(px->spec.listen), err);
 		if (px->lev == NULL)
 			goto fail;
+	} else {
+		struct hostport hp;
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (listen_resolve(px, spec->listen, &hp, &ss, &len, err) < 0)
+			goto fail;
+		listen_remember(px, &ss, len, spec->listen);
 	}
 	metric_set(px->m_conns, 0);
 	TAILQ_INSERT_TAIL(&set->proxies, px, link);
@@ -768,10 +816,21 @@ proxy_apply(struct proxy *px, const struct proxy_spec *spec,
 	bool up_changed = strcmp(spec->upstream, px->spec.upstream) != 0;
 	struct evconnlistener *lev = NULL;
 
+	struct sockaddr_storage la;
+	socklen_t lalen = 0;
+
 	strlcpy_r(next.name, px->spec.name, sizeof(next.name));
 	if (up_changed && resolve_upstream(px->set, spec->upstream, &up, &uplen,
 			      err) < 0)
 		return -1;
+	if (!spec->enabled && listen_changed) {
+		struct hostport hp;
+
+		/* Resolved now, while the request names it: a later
+		 * re-enable may not. */
+		if (listen_resolve(px, spec->listen, &hp, &la, &lalen, err) < 0)
+			return -1;
+	}
 	if (spec->enabled && (px->lev == NULL || listen_changed)) {
 		lev = proxy_bind(px, spec->listen, next.listen,
 		    sizeof(next.listen), err);
@@ -788,6 +847,16 @@ proxy_apply(struct proxy *px, const struct proxy_spec *spec,
 			if (lev == NULL) {
 				px->lev = proxy_bind(px, px->spec.listen, old,
 				    sizeof(old), &e2);
+				if (px->lev == NULL) {
+					/* Say so rather than claim a listener
+					 * that is gone. */
+					log_warn("%s: cannot listen on %s again: "
+					    "%s; disabled", px->spec.name,
+					    px->spec.listen, e2.msg);
+					proxy_close_conns(px);
+					px->spec.enabled = false;
+					proxy_metrics_update(px);
+				}
 				return -1;
 			}
 		}
@@ -810,6 +879,8 @@ proxy_apply(struct proxy *px, const struct proxy_spec *spec,
 	px->spec = next;
 	px->up = up;
 	px->uplen = uplen;
+	if (lalen > 0)
+		listen_remember(px, &la, lalen, next.listen);
 	proxy_metrics_update(px);
 	return 0;
 }

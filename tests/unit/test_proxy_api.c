@@ -205,6 +205,33 @@ START_TEST(names_off_loop)
 	    "{\"upstream\":\"localhost:10\"}",
 	    "{\"upstream\":\"localhost:10\"}"), 200);
 
+	/* A listen given as a name is bound again without the resolver
+	 * and without the request naming it: re-enabling, /reset, and a
+	 * proxy created disabled or disabled onto a new address. */
+	const char *e = "{\"name\":\"e\",\"upstream\":\"127.0.0.1:9\","
+	    "\"listen\":\"localhost:0\"}";
+	const char *f = "{\"name\":\"f\",\"upstream\":\"127.0.0.1:9\","
+	    "\"listen\":\"localhost:0\",\"enabled\":false}";
+	const char *off = "{\"enabled\":false}", *on = "{\"enabled\":true}";
+	const char *move = "{\"enabled\":false,\"listen\":\"localhost:0\"}";
+
+	ck_assert_int_eq(req_names("POST", "/proxies", e, e), 201);
+	ck_assert_int_eq(req_names("PATCH", "/proxies/e", off, off), 200);
+	ck_assert_int_eq(req_names("PATCH", "/proxies/e", on, on), 200);
+	ck_assert_int_eq(req_names("PATCH", "/proxies/e", off, off), 200);
+	ck_assert_int_eq(req_names("POST", "/reset", NULL, ""), 204);
+	ck_assert_int_eq(req("GET", "/proxies/e", NULL, &s), 200);
+	ck_assert_ptr_nonnull(strstr(s, "\"enabled\":true"));
+	free(s);
+	ck_assert_int_eq(req_names("POST", "/proxies", f, f), 201);
+	ck_assert_int_eq(req_names("PATCH", "/proxies/f", on, on), 200);
+	ck_assert_int_eq(req_names("PATCH", "/proxies/f", move, move), 200);
+	ck_assert_int_eq(req_names("PATCH", "/proxies/f", on, on), 200);
+	ck_assert_int_eq(req("GET", "/proxies/f", NULL, &s), 200);
+	ck_assert_ptr_nonnull(strstr(s, "\"enabled\":true"));
+	ck_assert_ptr_nonnull(strstr(s, "\"listen\":\"localhost:"));
+	free(s);
+
 	ck_assert_int_eq(names_resolve(NULL, &hp, &ss, &len, err,
 	    sizeof(err)), 0);
 	ck_assert_int_eq(ss.ss_family, AF_INET);
