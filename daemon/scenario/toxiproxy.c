@@ -76,6 +76,12 @@ request(struct toxi *t, const char *method, const char *path,
 	*status = 0;
 	http_body_reset(b);
 	snprintf(url, sizeof url, "%s%s", t->base, path);
+	if (t->quiet_ms && now_mono_ms() < t->quiet_until) {
+		snprintf(err, errlen, "%s %s: not tried: the proxy API timed "
+		    "out; next try in %llu ms", method, url,
+		    (unsigned long long)(t->quiet_until - now_mono_ms()));
+		return TOXI_ERROR;
+	}
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
@@ -104,6 +110,15 @@ request(struct toxi *t, const char *method, const char *path,
 	}
 	rc = curl_easy_perform(c);
 	curl_slist_free_all(hdrs);
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		t->quiet_ms = t->quiet_ms ? t->quiet_ms * 2 : TOXI_QUIET_MS;
+		if (t->quiet_ms > TOXI_QUIET_MAX_MS)
+			t->quiet_ms = TOXI_QUIET_MAX_MS;
+		t->quiet_until = now_mono_ms() + t->quiet_ms;
+		log_warn("proxy API %s timed out: calls fail at once for %llu "
+		    "ms", t->base, (unsigned long long)t->quiet_ms);
+	} else
+		t->quiet_ms = 0;
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "%s %s: %s", method, url,
 		    b->overflow ? "reply too large" : curl_easy_strerror(rc));

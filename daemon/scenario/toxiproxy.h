@@ -6,9 +6,15 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define TOXI_CONNECT_TIMEOUT_MS 1000
 #define TOXI_TIMEOUT_MS 2000
+/* After a call times out, calls fail at once for this long, doubling on
+ * each further timeout up to the cap: a hung proxy costs the worker's
+ * loop one timeout per window, not one per fault. */
+#define TOXI_QUIET_MS 2000
+#define TOXI_QUIET_MAX_MS 60000
 #define TOXI_BODY_MAX (256 * 1024)
 
 enum toxi_result {
@@ -25,6 +31,8 @@ struct toxi {
 	char version[64];
 	int builtin;              /* the server is reliabd-proxy */
 	int version_known;
+	uint64_t quiet_ms;        /* current quiet window; 0: answering */
+	uint64_t quiet_until;     /* monotonic ms: fail fast before this */
 };
 
 /* `api` is host:port. 0 or -1. */

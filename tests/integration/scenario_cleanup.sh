@@ -7,6 +7,7 @@
 # - a `down` fault (proxy disabled) is undone the same way;
 # - SIGTERM during testing removes the faults and journals the run as
 #   aborted;
+# - a hung proxy API costs a run a few timeouts, not one per fault;
 # - a ledger naming a proxy that is not running is cleared (nothing there
 #   to undo).
 source "$top_srcdir/tests/integration/scenario_lib.sh"
@@ -71,7 +72,42 @@ tail -n 1 "$T/state/journal.jsonl" | jq -e '.status == "aborted" and .scenario =
 ledger_empty || fail "ledger not empty after SIGTERM"
 pass "SIGTERM in testing: faults removed, run aborted in the journal"
 
-# 5. A ledger whose proxy is not running: nothing to undo, cleared.
+# 5. A hung proxy API: a SIGSTOPped memcached accepts connections and
+# never answers. After one call times out the worker fails the others at
+# once for a while, so a run of six faults costs a few timeouts, not one
+# or two per fault (about 26 s), and its loop stays responsive.
+read -r HUNG <<<"$(free_ports 1)"
+start_memcached "$HUNG" 8
+HUNG_PID=$BG_PID
+kill -STOP "$HUNG_PID"
+HUNG_OPTS=()
+for o in "${SCEN_OPTS[@]}"; do
+	case $o in --proxy-api=*) HUNG_OPTS+=(--proxy-api="127.0.0.1:$HUNG") ;; *) HUNG_OPTS+=("$o") ;; esac
+done
+n0=$(journal_lines)
+t0=$EPOCHREALTIME
+"$SCEN" "${HUNG_OPTS[@]}" --run=two-servers-loss-latency --stabilization=200ms \
+	--testing=1s --recovery=200ms >"$T/hung.out" 2>"$T/hung.log" && rc=0 || rc=$?
+t1=$EPOCHREALTIME
+kill -CONT "$HUNG_PID"
+secs=$(echo "$t1 - $t0" | bc -l | cut -c1-5)
+[ "$rc" != 0 ] || fail "a run against a hung proxy API succeeded"
+[ "$(journal_lines)" = $((n0 + 1)) ] || fail "no journal entry for the run against a hung API"
+tail -n 1 "$T/state/journal.jsonl" | jq -e '.reason | test("Timeout|timed out|not tried")' >/dev/null ||
+	fail "the run does not say the API timed out: $(tail -n 1 "$T/state/journal.jsonl")"
+# The phases keep their lengths: 1 s of testing, not 1 s plus the stalls.
+tail -n 1 "$T/state/journal.jsonl" | jq -e '.phases.testing.end - .phases.testing.start < 3' >/dev/null ||
+	fail "testing stretched by the hung API: $(tail -n 1 "$T/state/journal.jsonl" | jq -c .phases.testing)"
+awk -v s="$secs" 'BEGIN { exit !(s < 10) }' || fail "a hung proxy API held the run for $secs s: $(grep -c 'timed out' "$T/hung.log") timeouts"
+grep -q "calls fail at once" "$T/hung.log" || fail "no word of the quiet window: $(tail -n 5 "$T/hung.log")"
+# Its ledger entries (nothing was applied, nothing confirmed removed) go
+# with the next cleanup against the real proxy.
+"$SCEN" "${SCEN_OPTS[@]}" --cleanup 2>"$T/cleanup.log" || fail "--cleanup failed: $(cat "$T/cleanup.log")"
+ledger_empty || fail "ledger not emptied after the hung-API run"
+no_toxics || fail "toxics after the hung-API run"
+pass "hung proxy API: the run ended in $secs s and said why"
+
+# 6. A ledger whose proxy is not running: nothing to undo, cleared.
 start_testing latency-1s has_toxic memcache1
 kill -KILL "$SPID"; wait "$SPID" 2>/dev/null || true
 kill -TERM "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null || true
