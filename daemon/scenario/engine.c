@@ -32,6 +32,7 @@ struct unit {
 	json_t *attrs;
 	uint64_t down_ms;
 	int active;
+	int ledger_new;           /* its entry was added by this batch */
 	unsigned napplied;
 	double applied_wall, removed_wall;
 };
@@ -234,6 +235,7 @@ int
 engine_cleanup(struct engine *e)
 {
 	size_t i = 0;
+	int dropped = 0;
 
 	while (i < e->ledger.n) {
 		struct ledger_entry le = e->ledger.e[i];
@@ -249,10 +251,13 @@ engine_cleanup(struct engine *e)
 		log_info("removed left-over %s %s on %s%s",
 		    ledger_kind_text(le.kind), le.toxic, le.server,
 		    r == TOXI_UNREACHABLE ? " (proxy not running)" : "");
-		if (ledger_strike(&e->ledger, &le) != 0) {
-			log_error("cannot write the ledger");
-			return -1;
-		}
+		dropped |= ledger_drop(&e->ledger, &le);
+	}
+	/* One write for the pass: a crash before it leaves entries for
+	 * toxics already gone, which the next pass finds gone. */
+	if (dropped && ledger_write(&e->ledger) != 0) {
+		log_error("cannot write the ledger");
+		return -1;
 	}
 	return e->ledger.n == 0 ? 0 : -1;
 }
@@ -374,8 +379,44 @@ node_restart(struct engine *e, const struct unit *u, char *err,
 	return rc;
 }
 
+/* Every proxy fault of a batch is written down before the proxy
+ * changes, so a crash in between leaves at worst entries for nothing; in
+ * one write (two fsyncs), however many faults. -1 if it could not be
+ * written: then the ledger is as it was. */
 static int
-apply_unit(struct engine *e, struct run *r, struct unit *u)
+ledger_note_all(struct engine *e, struct run *r)
+{
+	double now = now_wall();
+	size_t i;
+	int added = 0;
+
+	for (i = 0; i < r->nunits; i++) {
+		struct unit *u = &r->units[i];
+		int k;
+
+		u->ledger_new = 0;
+		if (u->active || u->is_node)
+			continue;
+		u->le.applied = now;
+		if ((k = ledger_put(&e->ledger, &u->le)) < 0)
+			goto undo;
+		u->ledger_new = k;
+		added |= k;
+	}
+	if (!added || ledger_write(&e->ledger) == 0)
+		return 0;
+undo:
+	for (size_t j = 0; j < r->nunits && j <= i; j++)
+		if (r->units[j].ledger_new)
+			ledger_drop(&e->ledger, &r->units[j].le);
+	return -1;
+}
+
+/* `noted`: the batch's ledger write succeeded. A fault undone here is
+ * dropped from the ledger in memory; *dirty says the caller must write. */
+static int
+apply_unit(struct engine *e, struct run *r, struct unit *u, int noted,
+    int *dirty)
 {
 	char err[512] = "";
 	enum toxi_result tr;
@@ -387,11 +428,8 @@ apply_unit(struct engine *e, struct run *r, struct unit *u)
 			goto failed;
 		goto applied;
 	}
-	u->le.applied = now_wall();
-	/* Written down before the proxy changes, so a crash in between
-	 * leaves at worst a ledger entry for nothing. */
-	if (ledger_add(&e->ledger, &u->le) != 0) {
-		snprintf(err, sizeof err, "cannot write the ledger %s",
+	if (!noted) {
+		snprintf(err, sizeof err, "cannot write the ledger %.400s",
 		    e->ledger.path);
 		goto failed;
 	}
@@ -405,7 +443,7 @@ apply_unit(struct engine *e, struct run *r, struct unit *u)
 	if (tr != TOXI_OK) {
 		char err2[256];
 		if (undo_entry(e, &u->le, err2, sizeof err2) != TOXI_ERROR)
-			ledger_strike(&e->ledger, &u->le);
+			*dirty |= ledger_drop(&e->ledger, &u->le);
 		goto failed;
 	}
 applied:
@@ -427,8 +465,10 @@ failed:
 	return -1;
 }
 
+/* A fault removed is dropped from the ledger in memory; *dirty says the
+ * caller must write it. */
 static int
-remove_unit(struct engine *e, struct run *r, struct unit *u)
+remove_unit(struct engine *e, struct run *r, struct unit *u, int *dirty)
 {
 	char err[512] = "";
 	enum toxi_result tr;
@@ -443,10 +483,8 @@ remove_unit(struct engine *e, struct run *r, struct unit *u)
 			/* Stays in the ledger; retried while idle. */
 			log_warn("%s: cannot remove %s on %s: %s", r->id,
 			    fault_type_text(u->type), u->le.server, err);
-		} else if (ledger_strike(&e->ledger, &u->le) != 0) {
-			log_error("cannot write the ledger %s",
-			    e->ledger.path);
-		}
+		} else
+			*dirty |= ledger_drop(&e->ledger, &u->le);
 	}
 	fault_metrics(e, u, 0);
 	fault_event(r, u, "remove", err[0] ? err : NULL);
@@ -454,14 +492,25 @@ remove_unit(struct engine *e, struct run *r, struct unit *u)
 	return 0;
 }
 
+static void
+ledger_flush(struct engine *e, int dirty)
+{
+	/* A crash before this write leaves entries for faults already gone:
+	 * the next cleanup finds them gone. */
+	if (dirty && ledger_write(&e->ledger) != 0)
+		log_error("cannot write the ledger %s", e->ledger.path);
+}
+
 static int
 apply_all(struct engine *e, struct run *r)
 {
-	int rc = 0;
+	int rc = 0, dirty = 0;
+	int noted = ledger_note_all(e, r) == 0;
 
 	for (size_t i = 0; i < r->nunits; i++)
-		if (apply_unit(e, r, &r->units[i]) != 0)
+		if (apply_unit(e, r, &r->units[i], noted, &dirty) != 0)
 			rc = -1;
+	ledger_flush(e, dirty);
 	if (rc == 0)
 		verdict_fault_applied(&r->verdict, now_mono_ms());
 	r->faults_on = 1;
@@ -471,8 +520,11 @@ apply_all(struct engine *e, struct run *r)
 static void
 remove_all(struct engine *e, struct run *r)
 {
+	int dirty = 0;
+
 	for (size_t i = 0; i < r->nunits; i++)
-		remove_unit(e, r, &r->units[i]);
+		remove_unit(e, r, &r->units[i], &dirty);
+	ledger_flush(e, dirty);
 	r->faults_on = 0;
 }
 

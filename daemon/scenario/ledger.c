@@ -273,18 +273,42 @@ same(const struct ledger_entry *a, const struct ledger_entry *b)
 }
 
 int
-ledger_add(struct ledger *l, const struct ledger_entry *e)
+ledger_put(struct ledger *l, const struct ledger_entry *e)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (same(&l->e[i], e))
-			return ledger_write(l);
+			return 0;
 	if (l->n == LEDGER_MAX) {
 		log_error("%s: full (%d entries)", l->path, LEDGER_MAX);
 		return -1;
 	}
 	l->e[l->n++] = *e;
-	if (ledger_write(l) != 0) {
+	return 1;
+}
+
+int
+ledger_drop(struct ledger *l, const struct ledger_entry *e)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (!same(&l->e[i], e))
+			continue;
+		memmove(&l->e[i], &l->e[i + 1], (l->n - i - 1) * sizeof l->e[0]);
 		l->n--;
+		return 1;
+	}
+	return 0;
+}
+
+int
+ledger_add(struct ledger *l, const struct ledger_entry *e)
+{
+	int added = ledger_put(l, e);
+
+	if (added < 0)
+		return -1;
+	if (ledger_write(l) != 0) {
+		if (added)
+			l->n--;
 		return -1;
 	}
 	return 0;
@@ -293,12 +317,5 @@ ledger_add(struct ledger *l, const struct ledger_entry *e)
 int
 ledger_strike(struct ledger *l, const struct ledger_entry *e)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		if (!same(&l->e[i], e))
-			continue;
-		memmove(&l->e[i], &l->e[i + 1], (l->n - i - 1) * sizeof l->e[0]);
-		l->n--;
-		return ledger_write(l);
-	}
-	return 0;
+	return ledger_drop(l, e) ? ledger_write(l) : 0;
 }

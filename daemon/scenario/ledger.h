@@ -46,6 +46,11 @@ int ledger_parse(struct ledger *l, const char *text, size_t len, char *err,
 int ledger_add(struct ledger *l, const struct ledger_entry *e);
 /* Removes the matching entry (server + toxic + kind) and writes. */
 int ledger_strike(struct ledger *l, const struct ledger_entry *e);
+/* The same in memory only, for a batch written once (each write costs
+ * two fsyncs): put gives 1 if the entry is new, 0 if it was there, -1 if
+ * the ledger is full; drop gives 1 if it removed the entry, else 0. */
+int ledger_put(struct ledger *l, const struct ledger_entry *e);
+int ledger_drop(struct ledger *l, const struct ledger_entry *e);
 int ledger_write(const struct ledger *l);
 
 #endif

@@ -82,6 +82,51 @@ START_TEST(test_ledger_roundtrip)
 }
 END_TEST
 
+/* A batch: entries put and dropped in memory reach the file only with
+ * the one write. */
+START_TEST(test_ledger_batch)
+{
+	struct ledger *l = malloc(sizeof *l), *l2 = malloc(sizeof *l2);
+	struct ledger_entry a = entry(LEDGER_TOXIC, "memcache1", "t-a");
+	struct ledger_entry b = entry(LEDGER_TOXIC, "memcache2", "t-b");
+	char err[256];
+
+	ck_assert_int_eq(ledger_open(l, dir, err, sizeof err), 0);
+	ck_assert_int_eq(ledger_put(l, &a), 1);
+	ck_assert_int_eq(ledger_put(l, &b), 1);
+	ck_assert_int_eq(ledger_put(l, &a), 0);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_int_eq(ledger_open(l2, dir, err, sizeof err), 0);
+	ck_assert_uint_eq(l2->n, 0);
+	ck_assert_int_eq(ledger_write(l), 0);
+	ck_assert_int_eq(ledger_open(l2, dir, err, sizeof err), 0);
+	ck_assert_uint_eq(l2->n, 2);
+
+	ck_assert_int_eq(ledger_drop(l, &a), 1);
+	ck_assert_int_eq(ledger_drop(l, &a), 0);
+	ck_assert_int_eq(ledger_drop(l, &b), 1);
+	ck_assert_int_eq(ledger_open(l2, dir, err, sizeof err), 0);
+	ck_assert_uint_eq(l2->n, 2);
+	ck_assert_int_eq(ledger_write(l), 0);
+	ck_assert_int_eq(ledger_open(l2, dir, err, sizeof err), 0);
+	ck_assert_uint_eq(l2->n, 0);
+
+	/* Full: put refuses and changes nothing. */
+	for (int i = 0; i < LEDGER_MAX; i++) {
+		char name[32];
+		struct ledger_entry e;
+
+		snprintf(name, sizeof name, "t-%d", i);
+		e = entry(LEDGER_TOXIC, "memcache1", name);
+		ck_assert_int_eq(ledger_put(l, &e), 1);
+	}
+	ck_assert_int_eq(ledger_put(l, &b), -1);
+	ck_assert_uint_eq(l->n, LEDGER_MAX);
+	free(l);
+	free(l2);
+}
+END_TEST
+
 START_TEST(test_ledger_corrupt)
 {
 	struct ledger *l = malloc(sizeof *l);
@@ -235,6 +280,7 @@ main(void)
 	log_init("test_scenario_ledger", LOG_LVL_ERROR);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_ledger_roundtrip);
+	tcase_add_test(tc, test_ledger_batch);
 	tcase_add_test(tc, test_ledger_corrupt);
 	tcase_add_test(tc, test_journal);
 	tcase_add_test(tc, test_version);
