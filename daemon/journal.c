@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "reliabd.h"
+#include "util.h"
 
 #define JOURNAL_FILE "journal.jsonl"
 #define JOURNAL_TAIL_MIN (64 * 1024)
@@ -38,11 +39,12 @@ journal_read_tail(const char *state_dir, off_t tail, int *whole, char *err,
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/%s", state_dir, JOURNAL_FILE);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path, O_RDONLY, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return runs; /* no run yet */
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, errno == EINVAL ?
+		    "not a regular file" : strerror(errno));
 		json_decref(runs);
 		return NULL;
 	}

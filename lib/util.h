@@ -23,6 +23,12 @@ int parse_double(const char *s, double min, double max, double *out);
 int fd_set_cloexec(int fd);
 int fd_set_nonblock(int fd);
 
+/* open() for a file we read or append to: close-on-exec, and never
+ * blocking on what is not a regular file (a FIFO in a config or state
+ * directory would otherwise hang the caller): that fails with EINVAL.
+ * The fd is blocking again on return. fd or -1 (errno set). */
+int open_regular(const char *path, int flags, int mode);
+
 /* Count of open fds of this process (from /proc/self/fd), or -1. */
 int count_open_fds(void);
 

@@ -9,6 +9,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "util.h"
 
 int
 journal_append(const char *dir, json_t *record)
@@ -42,9 +43,10 @@ journal_append(const char *dir, json_t *record)
 				log_info("rotated the journal to %s", old);
 		}
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = open_regular(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (fd < 0) {
-		log_error("%s: %s", path, strerror(errno));
+		log_error("%s: %s", path, errno == EINVAL ?
+		    "not a regular file" : strerror(errno));
 		text[n] = '\0';
 		free(text);
 		return -1;

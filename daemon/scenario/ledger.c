@@ -150,11 +150,12 @@ ledger_open(struct ledger *l, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
-	fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(l->path, O_RDONLY, 0);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", l->path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", l->path, errno == EINVAL ?
+		    "not a regular file" : strerror(errno));
 		return -1;
 	}
 	buf = malloc(LEDGER_FILE_MAX + 1);

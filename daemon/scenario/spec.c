@@ -591,10 +591,10 @@ spec_load_file(const char *path, const struct spec_names *names,
 	ssize_t r;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path, O_RDONLY, 0);
 	if (fd < 0)
 		return fail(err, errlen, path, "cannot open: %s",
-		    strerror(errno));
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
 	buf = malloc(SPEC_FILE_MAX + 1);
 	if (!buf) {
 		close(fd);

@@ -61,8 +61,11 @@ echo '{"name":"bad-neg","phases":{"testing":"-10s"},'"$ok"'}' >"$T/user/bad-neg.
 echo '{"name":"bad-absurd","phases":{"recovery":"9999h"},'"$ok"'}' >"$T/user/bad-absurd.json"
 echo '{"name":"bad-tox","faults":[{"servers":["memcache1"],"type":"latency","toxicity":1.2,"attributes":{"latency":100}}]}' >"$T/user/bad-tox.json"
 echo '{"name":"my-good","description":"a user scenario",'"$ok"'}' >"$T/user/good.json"
-"$S" --check "${CAT[@]}" 2>"$T/check.err" >"$T/check.out"
-grep -q "6 bad files" "$T/check.out" || fail "want 6 bad files: $(cat "$T/check.out")"
+# A FIFO (no writer) must be refused, not waited on.
+mkfifo "$T/user/fifo.json"
+timeout 10 "$S" --check "${CAT[@]}" 2>"$T/check.err" >"$T/check.out" ||
+	[ $? != 124 ] || fail "--check hung on a FIFO in the scenario directory"
+grep -q "7 bad files" "$T/check.out" || fail "want 7 bad files: $(cat "$T/check.out")"
 expect_err() {
 	grep -q -- "$1" "$T/check.err" || { cat "$T/check.err"; fail "no error like: $1"; }
 }
@@ -72,6 +75,7 @@ expect_err "user/bad-server.json: faults\[0\].servers\[0\]: unknown server \"mem
 expect_err "user/bad-neg.json: phases.testing: negative duration"
 expect_err "user/bad-absurd.json: phases.recovery: duration \"9999h\" is absurd"
 expect_err "user/bad-tox.json: faults\[0\].toxicity: 1.2 is outside 0..1"
+expect_err "user/fifo.json: cannot open: not a regular file"
 "$S" --list "${CAT[@]}" >"$T/list2.txt" 2>/dev/null
 grep -q "^my-good .* user " "$T/list2.txt" || fail "the good user file was not loaded"
 [ "$(wc -l <"$T/list2.txt")" = $((n + 1)) ] || fail "bad files changed the rest"
