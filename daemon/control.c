@@ -327,11 +327,15 @@ socket_answers(const char *path)
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd, rc;
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a wedged instance with a full backlog must not
+	 * hang this one (EAGAIN: someone holds the socket, so it answers). */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return 0;
 	strlcpy_r(sun.sun_path, path, sizeof(sun.sun_path));
 	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	if (rc < 0 && errno == EAGAIN)
+		rc = 0;
 	close(fd);
 	return rc == 0;
 }
