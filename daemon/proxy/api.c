@@ -264,6 +264,9 @@ struct api_call {
 	bool done;
 };
 
+/* Requests resolving host names at once, each on its own thread. */
+#define API_RESOLVERS_MAX 8
+
 struct api_server {
 	struct MHD_Daemon *mhd;
 	struct event *ev;
@@ -272,7 +275,14 @@ struct api_server {
 	pthread_cond_t cv;
 	struct api_call *head, **tail;
 	bool stopping;
+	unsigned resolving;       /* resolver threads running */
 	unsigned port;
+};
+
+enum upload_state {
+	UP_READING,     /* the body is arriving */
+	UP_RESOLVING,   /* suspended; a resolver thread has the request */
+	UP_ANSWERED,    /* resumed with the answer in status/resp */
 };
 
 /* One HTTP request's upload, kept across MHD's calls. */
@@ -280,6 +290,19 @@ struct api_upload {
 	char *buf;
 	size_t len;
 	bool too_big;
+	enum upload_state state;
+	int status;
+	char *resp;
+	size_t resp_len;
+};
+
+/* What a resolver thread needs: the request, copied where MHD's copy
+ * could go (method and URL live as long as the connection anyway). */
+struct api_job {
+	struct api_server *api;
+	struct MHD_Connection *conn;
+	struct api_upload *up;
+	char *method, *url;
 };
 
 /* Loop thread: answers every queued call. */
@@ -342,6 +365,110 @@ api_call_loop(struct api_server *api, struct api_call *c)
 	pthread_mutex_unlock(&api->mu);
 }
 
+/* A request through the loop, its host names resolved first (names.h):
+ * on the HTTP thread when it names none, else on a resolver thread. */
+static void
+api_run(struct api_server *api, const char *method, const char *url,
+    const char *body, size_t len, struct api_call *call)
+{
+	bool want = names_wanted(method, url);
+	struct names *names = names_collect(want ? body : "",
+	    want ? len : 0);
+
+	memset(call, 0, sizeof(*call));
+	if (names == NULL) {
+		call->status = 500;
+		return;
+	}
+	call->method = method;
+	call->url = url;
+	call->body = body;
+	call->len = len;
+	call->names = names;
+	api_call_loop(api, call);
+	names_free(names);
+}
+
+/* Resolver thread: one request whose body names hosts. The connection
+ * is suspended meanwhile, so the HTTP thread serves everyone else. */
+static void *
+resolve_main(void *arg)
+{
+	struct api_job *j = arg;
+	struct api_server *api = j->api;
+	struct api_upload *up = j->up;
+	struct api_call call;
+
+	api_run(api, j->method, j->url, up->buf ? up->buf : "", up->len,
+	    &call);
+	up->status = call.status;
+	up->resp = call.resp;
+	up->resp_len = call.resp_len;
+	up->state = UP_ANSWERED;
+	/* Resumed before the count drops: api_server_stop waits for the
+	 * count, then stops MHD, which must have no suspended connection. */
+	MHD_resume_connection(j->conn);
+	pthread_mutex_lock(&api->mu);
+	api->resolving--;
+	pthread_cond_broadcast(&api->cv);
+	pthread_mutex_unlock(&api->mu);
+	free(j->method);
+	free(j->url);
+	free(j);
+	return NULL;
+}
+
+/* Hands the request to a resolver thread and suspends its connection;
+ * -1 (nothing started) when too many run or no thread can be made. */
+static int
+resolve_start(struct api_server *api, struct MHD_Connection *conn,
+    struct api_upload *up, const char *method, const char *url)
+{
+	struct api_job *j = calloc(1, sizeof(*j));
+	pthread_attr_t attr;
+	pthread_t tid;
+	int rc = -1;
+
+	if (j == NULL || (j->method = strdup(method)) == NULL ||
+	    (j->url = strdup(url)) == NULL)
+		goto out;
+	j->api = api;
+	j->conn = conn;
+	j->up = up;
+	pthread_mutex_lock(&api->mu);
+	if (api->stopping || api->resolving >= API_RESOLVERS_MAX) {
+		pthread_mutex_unlock(&api->mu);
+		goto out;
+	}
+	api->resolving++;
+	pthread_mutex_unlock(&api->mu);
+	/* Suspended before the thread exists, so its resume cannot come
+	 * first. */
+	up->state = UP_RESOLVING;
+	MHD_suspend_connection(conn);
+	if (pthread_attr_init(&attr) == 0) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		rc = pthread_create(&tid, &attr, resolve_main, j) == 0 ? 0 : -1;
+		pthread_attr_destroy(&attr);
+	}
+	if (rc == 0)
+		return 0;
+	log_error("cannot start a resolver thread");
+	up->state = UP_READING;
+	MHD_resume_connection(conn);
+	pthread_mutex_lock(&api->mu);
+	api->resolving--;
+	pthread_cond_broadcast(&api->cv);
+	pthread_mutex_unlock(&api->mu);
+out:
+	if (j != NULL) {
+		free(j->method);
+		free(j->url);
+		free(j);
+	}
+	return -1;
+}
+
 static enum MHD_Result
 send_reply(struct MHD_Connection *conn, int status, char *body, size_t len)
 {
@@ -377,9 +504,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct api_server *api = cls;
 	struct api_upload *up = *con_cls;
-	struct api_call call = { 0 };
-	struct names *names;
-	bool want;
+	struct api_call call;
 	const char *ua;
 	char msg[96];
 	int n;
@@ -393,6 +518,15 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		*con_cls = up;
 		return MHD_YES;
 	}
+	if (up->state == UP_ANSWERED) {
+		/* Resumed by its resolver thread. */
+		char *resp = up->resp;
+
+		up->resp = NULL;
+		return send_reply(conn, up->status, resp, up->resp_len);
+	}
+	if (up->state == UP_RESOLVING)
+		return MHD_YES; /* not called while suspended; harmless */
 	if (*upload_data_size > 0) {
 		size_t add = *upload_data_size;
 
@@ -436,19 +570,19 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		return send_reply(conn, 403, strndup(msg, (size_t)n),
 		    (size_t)n);
 	}
-	call.method = method;
-	call.url = url;
-	call.body = up->buf ? up->buf : "";
-	call.len = up->len;
-	/* Resolved here: the loop thread must not wait on a resolver. A
-	 * slow one delays this API (one polling thread), never traffic. */
-	want = names_wanted(method, url);
-	names = names_collect(want ? call.body : "", want ? call.len : 0);
-	if (names == NULL)
-		return send_reply(conn, 500, NULL, 0);
-	call.names = names;
-	api_call_loop(api, &call);
-	names_free(names);
+	/* The loop thread never waits on a resolver, nor does this one: a
+	 * body that names hosts goes to a resolver thread. */
+	if (names_wanted(method, url) &&
+	    names_needed(up->buf ? up->buf : "", up->len)) {
+		if (resolve_start(api, conn, up, method, url) == 0)
+			return MHD_YES;
+		n = snprintf(msg, sizeof(msg),
+		    "{\"error\":\"too many host name lookups at once\","
+		    "\"status\":503}");
+		return send_reply(conn, 503, strndup(msg, (size_t)n),
+		    (size_t)n);
+	}
+	api_run(api, method, url, up->buf ? up->buf : "", up->len, &call);
 	return send_reply(conn, call.status, call.resp, call.resp_len);
 }
 
@@ -460,6 +594,7 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	if (up != NULL) {
 		free(up->buf);
+		free(up->resp);
 		free(up);
 		*con_cls = NULL;
 	}
@@ -525,9 +660,10 @@ api_server_start(const char *addr, struct event_base *base,
 		goto fail;
 	/* One polling thread: a request waits only for the loop, never for
 	 * another client, and slow clients cost a socket each, not a
-	 * thread. Idle clients are dropped after 15 s. */
+	 * thread. A request naming hosts is suspended while a thread of its
+	 * own resolves them. Idle clients are dropped after 15 s. */
 	api->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-		MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+		MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
 	    0, NULL, NULL, access_cb, api, MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, api,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 15U, MHD_OPTION_CONNECTION_LIMIT,
@@ -571,6 +707,11 @@ api_server_stop(struct api_server *api)
 	}
 	api->tail = &api->head;
 	pthread_cond_broadcast(&api->cv);
+	/* Every suspended connection is resumed before MHD stops; a thread
+	 * still in the resolver is waited for (its lookup is bounded by the
+	 * resolver's own timeouts). */
+	while (api->resolving > 0)
+		pthread_cond_wait(&api->cv, &api->mu);
 	pthread_mutex_unlock(&api->mu);
 	MHD_stop_daemon(api->mhd); /* closes the listening socket too */
 	event_free(api->ev);

@@ -43,9 +43,17 @@ check_PROGRAMS += tests/tools/proxy_churn tests/tools/proxy_mcprobe
 tests_tools_proxy_churn_SOURCES = tests/tools/proxy_churn.c
 tests_tools_proxy_mcprobe_SOURCES = tests/tools/proxy_mcprobe.c
 tests_tools_proxy_mcprobe_LDADD = -lm
+# A slow resolver for proxy_dns.sh, preloaded into reliabd-proxy: built
+# without the sanitizers, which must not be preloaded a second time.
+check_PROGRAMS += tests/tools/slowdns.so
+tests_tools_slowdns_so_SOURCES = tests/tools/slowdns.c
+tests_tools_slowdns_so_CFLAGS = -fPIC $(WARN_CFLAGS)
+tests_tools_slowdns_so_LDFLAGS = -shared
+tests_tools_slowdns_so_LDADD = -ldl
 TESTS += tests/integration/proxy_api.sh tests/integration/proxy_toxics.sh \
-	tests/integration/proxy_robust.sh tests/integration/proxy_churn.sh
-EXTRA_DIST += tests/integration/proxy_api.sh \
+	tests/integration/proxy_robust.sh tests/integration/proxy_churn.sh \
+	tests/integration/proxy_dns.sh
+EXTRA_DIST += tests/integration/proxy_dns.sh tests/integration/proxy_api.sh \
 	tests/integration/proxy_toxics.sh tests/integration/proxy_robust.sh \
 	tests/integration/proxy_churn.sh tests/integration/proxy_lib.sh
 

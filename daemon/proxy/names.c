@@ -117,6 +117,26 @@ names_collect_with(const char *body, size_t len, names_resolver *resolve)
 	return n;
 }
 
+static int
+refuse(const struct hostport *hp, struct sockaddr_storage *ss,
+    socklen_t *len, char *err, size_t errlen)
+{
+	(void)ss;
+	(void)len;
+	snprintf(err, errlen, "%s: not looked up", hp->host);
+	return -1;
+}
+
+bool
+names_needed(const char *body, size_t len)
+{
+	struct names *n = names_collect_with(body, len, refuse);
+	bool any = n == NULL || n->n > 0;
+
+	names_free(n);
+	return any;
+}
+
 void
 names_free(struct names *n)
 {

@@ -5,6 +5,7 @@
 #ifndef RELIABD_PROXY_NAMES_H
 #define RELIABD_PROXY_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -24,6 +25,9 @@ typedef int names_resolver(const struct hostport *hp,
 struct names *names_collect_with(const char *body, size_t len,
     names_resolver *resolve);
 void names_free(struct names *n);
+/* Whether names_collect would ask the resolver anything for this body
+ * (a name, not only numeric addresses). Never blocks. */
+bool names_needed(const char *body, size_t len);
 
 /* Loop thread: `hp` as a TCP address, never blocking. Numeric addresses
  * are converted here; a name must be in `n`. With n == NULL (start-up,
