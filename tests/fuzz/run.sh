@@ -11,7 +11,7 @@ for t in $FUZZ_TARGETS; do
 	mkdir -p "$work"
 	[ -d "$corpus_seed" ] && cp -r "$corpus_seed"/. "$work"/
 	echo "fuzzing $name for ${secs}s"
-	if ! "$top_builddir/$t" -max_total_time="$secs" -rss_limit_mb=1024 \
+	if ! "${BACKGROUND[@]}" "$top_builddir/$t" -max_total_time="$secs" -rss_limit_mb=1024 \
 		-max_len=70000 -timeout=10 -artifact_prefix="$T/" "$work" \
 		>"$T/fuzz-$name.log" 2>&1; then
 		tail -n 50 "$T/fuzz-$name.log"

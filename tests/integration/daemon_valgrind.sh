@@ -23,7 +23,7 @@ EOF
 ctl() { "$B/reliabctl" -s "$SOCK" "$@"; }
 node_state() { ctl --json status | jq -r '.children[0].state'; }
 
-bg reliabd valgrind --leak-check=full --show-leak-kinds=definite,indirect \
+bg reliabd "${BACKGROUND[@]}" valgrind --leak-check=full --show-leak-kinds=definite,indirect \
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 	--track-fds=no --log-file="$T/valgrind.txt" "$B/reliabd" -c "$T/reliabd.conf"
 RPID=$BG_PID

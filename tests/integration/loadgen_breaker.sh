@@ -65,10 +65,14 @@ check_fault() {
 	fcmp "${v:-0}" '>' 0 || fail "$how: open breaker did not fail fast"
 }
 
+# errors_now: every non-zero error counter, for a failure message.
+errors_now() {
+	curl -fsS --max-time 5 "$LG_URL" | awk '/^memcache_operation_errors_total\{/ && $2 > 0' | tr '\n' ' '
+}
 check_recovery() {
 	local how=$1 t limit=$((OPEN_MS + 2000))
-	t=$(elapsed_until 6 recovered) || fail "$how: no recovery (state $(state), error rate $(lgval memcache_error_rate))"
-	[ "$t" -le "$limit" ] || fail "$how: recovered after $t ms (> $limit)"
+	t=$(elapsed_until 6 recovered) || fail "$how: no recovery (state $(state), error rate $(lgval memcache_error_rate)): $(errors_now)"
+	[ "$t" -le "$limit" ] || fail "$how: recovered after $t ms (> $limit): $(errors_now)"
 	echo "$how: closed, error rate 0 after $t ms"
 }
 

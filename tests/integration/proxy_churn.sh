@@ -12,7 +12,7 @@ if [ "${SAN_BUILD:-no}" = yes ] || grep -qa __asan_init "$PROXY_BIN"; then
 	how="ASan/UBSan"
 else
 	need valgrind
-	PROXY_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full
+	PROXY_WRAPPER="${BACKGROUND[*]} valgrind -q --error-exitcode=99 --leak-check=full
 		--show-leak-kinds=definite,indirect
 		--errors-for-leak-kinds=definite,indirect"
 	how=valgrind
