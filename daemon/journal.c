@@ -43,13 +43,12 @@ journal_read_tail(const char *state_dir, off_t tail, int *whole, char *err,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return runs; /* no run yet */
-		snprintf(err, errlen, "%s: %s", path, errno == EINVAL ?
-		    "not a regular file" : strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, file_strerror(errno));
 		json_decref(runs);
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (st.st_size > tail) {

@@ -755,12 +755,11 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 
 	fd = open_regular(path, O_RDONLY, 0);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, errno == EINVAL ?
-		    "not a regular file" : strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, file_strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}

@@ -172,3 +172,9 @@ fail:
 	errno = e;
 	return -1;
 }
+
+const char *
+file_strerror(int e)
+{
+	return e == EINVAL ? "not a regular file" : strerror(e);
+}

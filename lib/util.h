@@ -28,6 +28,8 @@ int fd_set_nonblock(int fd);
  * directory would otherwise hang the caller): that fails with EINVAL.
  * The fd is blocking again on return. fd or -1 (errno set). */
 int open_regular(const char *path, int flags, int mode);
+/* strerror for open_regular's errno: EINVAL reads "not a regular file". */
+const char *file_strerror(int e);
 
 /* Count of open fds of this process (from /proc/self/fd), or -1. */
 int count_open_fds(void);

@@ -365,15 +365,15 @@ api_call_loop(struct api_server *api, struct api_call *c)
 	pthread_mutex_unlock(&api->mu);
 }
 
-/* A request through the loop, its host names resolved first (names.h):
- * on the HTTP thread when it names none, else on a resolver thread. */
+/* A request through the loop. `resolve`: its body names hosts, to be
+ * resolved first (names.h), on a resolver thread; else it names none and
+ * the loop gets an empty table. */
 static void
 api_run(struct api_server *api, const char *method, const char *url,
-    const char *body, size_t len, struct api_call *call)
+    const char *body, size_t len, bool resolve, struct api_call *call)
 {
-	bool want = names_wanted(method, url);
-	struct names *names = names_collect(want ? body : "",
-	    want ? len : 0);
+	struct names *names = names_collect(resolve ? body : "",
+	    resolve ? len : 0);
 
 	memset(call, 0, sizeof(*call));
 	if (names == NULL) {
@@ -400,7 +400,7 @@ resolve_main(void *arg)
 	struct api_call call;
 
 	api_run(api, j->method, j->url, up->buf ? up->buf : "", up->len,
-	    &call);
+	    true, &call);
 	up->status = call.status;
 	up->resp = call.resp;
 	up->resp_len = call.resp_len;
@@ -582,7 +582,8 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		return send_reply(conn, 503, strndup(msg, (size_t)n),
 		    (size_t)n);
 	}
-	api_run(api, method, url, up->buf ? up->buf : "", up->len, &call);
+	api_run(api, method, url, up->buf ? up->buf : "", up->len, false,
+	    &call);
 	return send_reply(conn, call.status, call.resp, call.resp_len);
 }
 

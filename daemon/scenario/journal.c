@@ -45,8 +45,7 @@ journal_append(const char *dir, json_t *record)
 	}
 	fd = open_regular(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (fd < 0) {
-		log_error("%s: %s", path, errno == EINVAL ?
-		    "not a regular file" : strerror(errno));
+		log_error("%s: %s", path, file_strerror(errno));
 		text[n] = '\0';
 		free(text);
 		return -1;

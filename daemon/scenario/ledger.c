@@ -154,8 +154,7 @@ ledger_open(struct ledger *l, const char *dir, char *err, size_t errlen)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", l->path, errno == EINVAL ?
-		    "not a regular file" : strerror(errno));
+		snprintf(err, errlen, "%s: %s", l->path, file_strerror(errno));
 		return -1;
 	}
 	buf = malloc(LEDGER_FILE_MAX + 1);

@@ -594,7 +594,7 @@ spec_load_file(const char *path, const struct spec_names *names,
 	fd = open_regular(path, O_RDONLY, 0);
 	if (fd < 0)
 		return fail(err, errlen, path, "cannot open: %s",
-		    errno == EINVAL ? "not a regular file" : strerror(errno));
+		    file_strerror(errno));
 	buf = malloc(SPEC_FILE_MAX + 1);
 	if (!buf) {
 		close(fd);
