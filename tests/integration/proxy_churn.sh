@@ -18,6 +18,9 @@ else
 	how=valgrind
 fi
 N=${PROXY_CHURN_N:-10000}
+CONNS='toxiproxy_connections{proxy="mc"}'
+nfds() { ls "/proc/$PROXY_PID/fd" | wc -l; }
+fds_are() { [ "$(nfds)" = "$1" ]; }
 
 read -r MC PL <<<"$(free_ports 2)"
 start_memcached "$MC"
@@ -28,9 +31,9 @@ start_proxy --seed=3 --proxy=mc=127.0.0.1:$PL,127.0.0.1:$MC
 "$CHURN" churn "$PL" 5 5 >/dev/null
 curl -fsS "$METRICS" >/dev/null
 expect 200 GET /proxies
-wait_for 20 test "$(metric_value "$METRICS" 'toxiproxy_connections{proxy="mc"}')" = 0 ||
-	fail "warm-up connections did not close"
-fds0=$(ls "/proc/$PROXY_PID/fd" | wc -l)
+wait_for 20 metric_is "$METRICS" "$CONNS" 0 ||
+	fail "warm-up connections did not close: $(metric_value "$METRICS" "$CONNS")"
+fds0=$(nfds)
 
 "$CHURN" churn "$PL" "$N" 20 >"$T/churn.out" &
 churn=$!
@@ -72,10 +75,9 @@ bad=$(field fail "$out")
 expect 204 POST /reset
 pass "300 connections under reset_peer/limit_data/timeout: $out"
 
-wait_for 30 test "$(metric_value "$METRICS" 'toxiproxy_connections{proxy="mc"}')" = 0 ||
-	fail "connections left open"
-wait_for 10 test "$(ls "/proc/$PROXY_PID/fd" | wc -l)" = "$fds0" ||
-	fail "fds: $(ls "/proc/$PROXY_PID/fd" | wc -l), were $fds0"
+wait_for 30 metric_is "$METRICS" "$CONNS" 0 ||
+	fail "connections left open: $(metric_value "$METRICS" "$CONNS")"
+wait_for 10 fds_are "$fds0" || fail "fds: $(nfds), were $fds0"
 total=$(metric_value "$METRICS" 'toxiproxy_connections_total{proxy="mc"}')
 [ "${total%.*}" -ge $((N + 300)) ] || fail "connections_total $total"
 pass "fd count back to $fds0 after $total connections"

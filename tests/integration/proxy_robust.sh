@@ -9,6 +9,7 @@ read -r MC PL <<<"$(free_ports 2)"
 start_memcached "$MC"
 start_proxy --proxy=mc=127.0.0.1:$PL,127.0.0.1:$MC
 APIPORT=${API##*:}
+CONNS='toxiproxy_connections{proxy="mc"}'
 expect 200 POST /proxies/mc/toxics '{"type":"latency","attributes":{"latency":1}}'
 before=$(curl -fsS "$API/proxies")
 
@@ -77,8 +78,8 @@ pass "500 idle connections on the API: still answering"
 out=$("$CHURN" churn "$PL" 500 500)
 [ "$out" = "ok=500 fail=0" ] || fail "500 at once through the proxy: $out"
 alive
-wait_for 10 test "$(metric_value "$METRICS" 'toxiproxy_connections{proxy="mc"}')" = 0 ||
-	fail "connections gauge did not return to 0"
+wait_for 10 metric_is "$METRICS" "$CONNS" 0 ||
+	fail "connections gauge did not return to 0: $(metric_value "$METRICS" "$CONNS")"
 pass "500 concurrent proxied connections: $out"
 
 stop_proxy

@@ -116,6 +116,11 @@ metric_value() {
 	curl -fsS --max-time 5 "$1" | awk -v k="$2" 'index($0, k" ")==1 {print $2; exit}'
 }
 
+# metric_is URL SERIES VALUE: the series reads VALUE now. For wait_for,
+# which gets its arguments expanded once: `wait_for 10 test "$(...)" = 0`
+# would compare the same first reading a hundred times.
+metric_is() { [ "$(metric_value "$1" "$2")" = "$3" ]; }
+
 need() {
 	for c in "$@"; do command -v "$c" >/dev/null 2>&1 || fail "missing tool: $c (run ./run-tests, which installs it)"; done
 }
