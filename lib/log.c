@@ -1,13 +1,21 @@
 /* Logging to stderr: one write(2) per line, so lines from several threads
- * (and from several processes sharing the stream) never interleave. */
+ * (and from several processes sharing the stream) never interleave.
+ *
+ * When stderr is a socket (the journal's stream under systemd) a line is
+ * sent without waiting: a stalled journald must not stall reliabd's loop
+ * until the watchdog kills it. A line that finds the socket full is
+ * dropped and counted; the next line that fits says how many were lost.
+ * A file or terminal takes a blocking write, as before. */
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +25,16 @@ static char log_prog[64] = "reliabd";
 static _Atomic int log_level_cur = LOG_LVL_INFO;
 /* stderr is the journal: prefix with sd-daemon priorities instead. */
 static _Atomic int log_journal = -1;
+/* stderr is a socket: 1, not: 0, not looked at yet: -1. */
+static _Atomic int log_sock = -1;
+
+/* The socket path's state, under log_mu: the unsent end of a line cut
+ * short by a full socket, and the lines dropped since the last one sent. */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static const char *log_tag(enum log_level level, int *journal);
+static char log_pend[LOG_LINE_MAX];
+static size_t log_pend_len;
+static unsigned long long log_dropped;
 
 static const char *const level_names[] = {
 	[LOG_LVL_ERROR] = "error",
@@ -78,6 +96,14 @@ journal_detect(void)
 }
 
 static int
+sock_detect(void)
+{
+	struct stat st;
+
+	return fstat(STDERR_FILENO, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static int
 journal_on(void)
 {
 	int j = atomic_load(&log_journal);
@@ -101,6 +127,7 @@ log_init(const char *progname, enum log_level level)
 	}
 	log_set_level(level);
 	atomic_store(&log_journal, journal_detect());
+	atomic_store(&log_sock, sock_detect());
 }
 
 void
@@ -119,10 +146,8 @@ log_get_level(void)
 
 /* Writes the whole line, retrying on EINTR and short writes. */
 static void
-log_write(const char *buf, size_t len)
+write_blocking(const char *buf, size_t len)
 {
-	int saved = errno;
-
 	while (len > 0) {
 		ssize_t n = write(STDERR_FILENO, buf, len);
 
@@ -134,6 +159,98 @@ log_write(const char *buf, size_t len)
 		buf += n;
 		len -= (size_t)n;
 	}
+}
+
+/* Sends what fits now; returns the bytes sent (len when all went), or
+ * (size_t)-1 when the socket is gone. */
+static size_t
+send_now(const char *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = send(STDERR_FILENO, buf + done, len - done,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return (size_t)-1;
+		}
+		done += (size_t)n;
+	}
+	return done;
+}
+
+/* Sends a whole line or nothing, but for a line the socket cut short:
+ * its end is kept and goes first next time, so no line is ever torn.
+ * 0 when the line went (or began to), -1 when it was not sent. */
+static int
+send_line(const char *buf, size_t len)
+{
+	size_t n;
+
+	if (log_pend_len > 0) {
+		n = send_now(log_pend, log_pend_len);
+		if (n == (size_t)-1) {
+			log_pend_len = 0;
+			return -1;
+		}
+		memmove(log_pend, log_pend + n, log_pend_len - n);
+		log_pend_len -= n;
+		if (log_pend_len > 0)
+			return -1;
+	}
+	n = send_now(buf, len);
+	if (n == 0 || n == (size_t)-1)
+		return -1;
+	/* len <= LOG_LINE_MAX: the rest always fits. */
+	log_pend_len = len - n;
+	memcpy(log_pend, buf + n, log_pend_len);
+	return 0;
+}
+
+static void
+write_socket(const char *buf, size_t len)
+{
+	pthread_mutex_lock(&log_mu);
+	if (log_dropped > 0) {
+		char note[160];
+		int journal, k;
+		const char *tag = log_tag(LOG_LVL_WARN, &journal);
+
+		if (journal)
+			k = snprintf(note, sizeof(note), "%s%s: log: %llu lines "
+			    "dropped: stderr was full\n", tag, log_prog,
+			    log_dropped);
+		else
+			k = snprintf(note, sizeof(note), "%s: %s: log: %llu lines "
+			    "dropped: stderr was full\n", log_prog, tag,
+			    log_dropped);
+		if (k > 0 && (size_t)k < sizeof(note) &&
+		    send_line(note, (size_t)k) == 0)
+			log_dropped = 0;
+	}
+	if (log_dropped > 0 || send_line(buf, len) < 0)
+		log_dropped++;
+	pthread_mutex_unlock(&log_mu);
+}
+
+static void
+log_write(const char *buf, size_t len)
+{
+	int saved = errno, sock = atomic_load(&log_sock);
+
+	if (sock < 0) {
+		sock = sock_detect();
+		atomic_store(&log_sock, sock);
+	}
+	if (sock)
+		write_socket(buf, len);
+	else
+		write_blocking(buf, len);
 	errno = saved;
 }
 

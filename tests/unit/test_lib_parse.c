@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -308,6 +309,91 @@ START_TEST(logging)
 }
 END_TEST
 
+/* Reads what the socket holds now, appending to out (of size cap). */
+static size_t
+drain_sock(int fd, char *out, size_t used, size_t cap)
+{
+	ssize_t n;
+
+	while (used < cap - 1 &&
+	    (n = recv(fd, out + used, cap - 1 - used, MSG_DONTWAIT)) > 0)
+		used += (size_t)n;
+	out[used] = '\0';
+	return used;
+}
+
+static void
+log_lines(int n)
+{
+	for (int i = 0; i < n; i++)
+		log_info("line %d %0100d", i, 0);
+}
+
+static void
+log_after(void)
+{
+	log_info("after");
+}
+
+/* A full socket on stderr (a stalled journald) never blocks a log call:
+ * lines that do not fit are dropped whole, counted, and the count is
+ * said once the socket drains. Under the old blocking write this test
+ * hangs until Check's timeout fails it. */
+START_TEST(logging_full_socket)
+{
+	static char got[1 << 20];
+	int sv[2], saved, sz = 4096, nlines = 2000, seen = 0, next = 0;
+	unsigned long long dropped = 0;
+	size_t used;
+	char *p, *nl;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz,
+	    sizeof(sz)), 0);
+	saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(sv[0], STDERR_FILENO), 0);
+	log_init("testprog", LOG_LVL_INFO);
+	log_lines(nlines);
+	used = drain_sock(sv[1], got, 0, sizeof(got));
+	log_after();
+	used = drain_sock(sv[1], got, used, sizeof(got));
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	log_init("testprog", LOG_LVL_INFO);
+
+	/* Whole lines only: the numbered ones in order, then the count of
+	 * the rest, then "after". */
+	for (p = got; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		int k;
+
+		*nl = '\0';
+		if (sscanf(p, "testprog: info: log_lines: line %d ",
+		    &k) == 1) {
+			ck_assert_int_eq(strlen(p), strlen(
+			    "testprog: info: log_lines: line  ") +
+			    (size_t)snprintf(NULL, 0, "%d", k) + 100);
+			ck_assert_int_ge(k, next);
+			ck_assert_int_eq(dropped, 0);
+			next = k + 1;
+			seen++;
+		} else if (sscanf(p, "testprog: warn: log: %llu lines dropped: "
+		    "stderr was full", &dropped) == 1) {
+			ck_assert_int_gt(dropped, 0);
+		} else {
+			ck_assert_str_eq(p,
+			    "testprog: info: log_after: after");
+			ck_assert(nl + 1 == got + used);
+		}
+	}
+	ck_assert(p == got + used);
+	ck_assert_int_gt(seen, 0);
+	ck_assert_int_eq((unsigned long long)seen + dropped, nlines);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -325,6 +411,7 @@ main(void)
 	tcase_add_test(tc, numbers);
 	tcase_add_test(tc, strings_and_fds);
 	tcase_add_test(tc, logging);
+	tcase_add_test(tc, logging_full_socket);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
