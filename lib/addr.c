@@ -145,3 +145,10 @@ hostport_resolve(const struct hostport *hp, struct sockaddr_storage *ss,
 	}
 	return 0;
 }
+
+int
+hostport_format(const char *host, unsigned port, char *out, size_t size)
+{
+	return snprintf(out, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u",
+	    host, port);
+}

@@ -23,5 +23,8 @@ int hostport_numeric(const struct hostport *hp, struct sockaddr_storage *ss,
  * on the resolver: not for an event loop's thread. */
 int hostport_resolve(const struct hostport *hp, struct sockaddr_storage *ss,
     socklen_t *len, char *err, size_t errlen);
+/* The one "host:port" writer: "[v6]:port" when host holds a ':'. Returns
+ * what snprintf returns; out is always terminated. */
+int hostport_format(const char *host, unsigned port, char *out, size_t size);
 
 #endif
