@@ -76,3 +76,15 @@ bench-loadgen: reliabd-loadgen tests/bench/mc_bare_loop tests/tools/freeport
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	$(BASH) $(top_srcdir)/tests/bench/loadgen_bench.sh
 .PHONY: bench-loadgen
+
+# Issue 11's proofs: the loadgen's callers are independent (isolation in
+# the open and the closed loop), bad replies are counted and their
+# connections replaced (a rogue memcached), a server that never answers
+# costs each call its timeout and no more, 4096 workers are cheap, and a
+# client whose servers are all down does not spin.
+check_PROGRAMS += tests/tools/mc_rogue
+tests_tools_mc_rogue_SOURCES = tests/tools/mc_rogue.c
+LOADGEN_ISO_IT = tests/integration/loadgen_isolation_open.sh
+TESTS += $(LOADGEN_ISO_IT)
+EXTRA_DIST += $(LOADGEN_ISO_IT) tests/integration/loadgen_iso_lib.sh
+# End of issue 11's proofs.

@@ -1,0 +1,95 @@
+#!/bin/bash
+# Issue 11, point 1: isolation in the open loop. Three memcached through
+# the built-in proxy, the loadgen at 3000 ops/s. First 1 s of latency on
+# m1, then, separately, m1's memcached SIGSTOPped. During each fault the
+# get p99 of m2 and m3 stays within 1.5x (or +2 ms) of their p99 without
+# it, and their successful operations keep their share of the rate within
+# 2 %: they are independent callers, whatever m1 does.
+source "$top_srcdir/tests/integration/proxy_lib.sh"
+source "$top_srcdir/tests/integration/loadgen_lib.sh"
+source "$top_srcdir/tests/integration/loadgen_iso_lib.sh"
+
+RATE=3000
+KEYS=1000
+WINDOW=4   # seconds per measured window: 12000 operations
+
+read -r -a MC_PORTS <<<"$(free_ports 3)"
+read -r -a PX_PORTS <<<"$(free_ports 3)"
+proxies=() SERVER_ARGS=()
+for i in 1 2 3; do
+	start_memcached "${MC_PORTS[i - 1]}"
+	MC_PIDS[i]=$BG_PID
+	proxies+=("--proxy=m$i=127.0.0.1:${PX_PORTS[i - 1]},127.0.0.1:${MC_PORTS[i - 1]}")
+	SERVER_ARGS+=("--server=m$i=127.0.0.1:${PX_PORTS[i - 1]}")
+done
+cont_on_exit "${MC_PIDS[1]}"
+start_proxy "${proxies[@]}"
+
+# Each server's exact share of the keys, hence of the operations.
+key_shares "${MC_PORTS[@]}" >"$T/shares"
+read -r s1 s2 s3 <<<"$(tr '\n' ' ' <"$T/shares")"
+SHARE23=$(awk -v a="$s2" -v b="$s3" 'BEGIN { print a + b }')
+echo "key shares: m1 $s1 m2 $s2 m3 $s3"
+
+# Enough workers for m1's hung calls (500 ms each at about 1000/s) to
+# leave most of them free: only the harness could then couple m1 to the
+# others. The breaker comes back after 1 s open, to keep the test short.
+start_loadgen --rate=$RATE --workers=1024 --keys=$KEYS --workload=mixed \
+	--breaker-open-timeout=1s
+wait_for 10 above memcache_operations_rate 100 || fail "no load"
+sleep 1
+
+# check_window NAME A B: m2 and m3 within their bounds between snaps A
+# and B, against the baseline snaps b0 b1.
+check_window() {
+	local name=$1 a=$2 b=$3 s p0 p1 secs ok23 want e
+	for s in m2 m3; do
+		p0=$(quantile b0 b1 0.99 get $s)
+		p1=$(quantile "$a" "$b" 0.99 get $s)
+		within_p99 "$p0" "$p1" ||
+			fail "$name: get p99 on $s $(ms "$p1") ms, $(ms "$p0") ms without the fault"
+		echo "$name: get p99 on $s $(ms "$p1") ms ($(ms "$p0") ms without)"
+		e=$(errors "$a" "$b" $s)
+		[ "$e" = 0 ] || fail "$name: $e errors on $s"
+	done
+	secs=$(secs_between "$a" "$b")
+	ok23=$(awk -v a="$(completed "$a" "$b" m2)" -v b="$(completed "$a" "$b" m3)" 'BEGIN { print a + b }')
+	awk -v n="$ok23" -v r=$RATE -v s="$secs" -v p="$SHARE23" \
+		'BEGIN { x = n / (r * s * p); printf "%.4f\n", x; exit !(x >= 0.98 && x <= 1.02) }' >"$T/share" ||
+		fail "$name: m2+m3 succeeded $ok23 ops in $secs s: $(cat "$T/share") of their share of $RATE ops/s"
+	echo "$name: m2+m3 succeeded $ok23 ops in $secs s, $(cat "$T/share") of their share"
+}
+
+# Without a fault.
+snap b0
+sleep $WINDOW
+snap b1
+check_window baseline b0 b1
+
+# 1. 1 s of latency on m1's replies.
+expect 200 POST /proxies/m1/toxics '{"type":"latency","attributes":{"latency":1000,"jitter":0}}'
+snap l0
+sleep $WINDOW
+snap l1
+expect 204 DELETE /proxies/m1/toxics/latency_downstream
+e=$(errors l0 l1 m1)
+fcmp "$e" '>' 0 || fail "latency: m1 shows no errors: the fault did not bite"
+check_window latency l0 l1
+pass "latency on m1: m2 and m3 unaffected"
+
+# Back to normal before the next fault: m1's breaker closed again.
+m1_closed() { [ "$(lgval 'memcache_circuit_breaker_state{server="m1"}')" = 0 ]; }
+wait_for 10 m1_closed || fail "m1's breaker did not close after the latency"
+sleep 1
+
+# 2. m1's memcached stopped: its connections hang.
+kill -STOP "${MC_PIDS[1]}"
+snap t0
+sleep $WINDOW
+snap t1
+kill -CONT "${MC_PIDS[1]}"
+e=$(errors t0 t1 m1)
+fcmp "$e" '>' 0 || fail "SIGSTOP: m1 shows no errors: the fault did not bite"
+check_window SIGSTOP t0 t1
+pass "SIGSTOP on m1: m2 and m3 unaffected"
+stop_loadgen
