@@ -84,7 +84,8 @@ bench-loadgen: reliabd-loadgen tests/bench/mc_bare_loop tests/tools/freeport
 # client whose servers are all down does not spin.
 check_PROGRAMS += tests/tools/mc_rogue
 tests_tools_mc_rogue_SOURCES = tests/tools/mc_rogue.c
-LOADGEN_ISO_IT = tests/integration/loadgen_isolation_open.sh
+LOADGEN_ISO_IT = tests/integration/loadgen_isolation_open.sh \
+	tests/integration/loadgen_isolation_closed.sh
 TESTS += $(LOADGEN_ISO_IT)
 EXTRA_DIST += $(LOADGEN_ISO_IT) tests/integration/loadgen_iso_lib.sh
 # End of issue 11's proofs.
