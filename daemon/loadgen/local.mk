@@ -85,7 +85,9 @@ bench-loadgen: reliabd-loadgen tests/bench/mc_bare_loop tests/tools/freeport
 check_PROGRAMS += tests/tools/mc_rogue
 tests_tools_mc_rogue_SOURCES = tests/tools/mc_rogue.c
 LOADGEN_ISO_IT = tests/integration/loadgen_isolation_open.sh \
-	tests/integration/loadgen_isolation_closed.sh
+	tests/integration/loadgen_isolation_closed.sh \
+	tests/integration/loadgen_rogue.sh tests/integration/loadgen_timeout.sh \
+	tests/integration/loadgen_memory.sh tests/integration/loadgen_busyloop.sh
 TESTS += $(LOADGEN_ISO_IT)
 EXTRA_DIST += $(LOADGEN_ISO_IT) tests/integration/loadgen_iso_lib.sh
 # End of issue 11's proofs.

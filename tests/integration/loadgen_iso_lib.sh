@@ -154,3 +154,8 @@ set_mode() {
 	kill -HUP "$ROGUE_PID"
 	wait_for 5 rogue_says "$1" "$n" || fail "mc_rogue did not switch to $1"
 }
+
+# errors_now: every non-zero error counter, for a failure message.
+errors_now() {
+	curl -fsS --max-time 5 "$LG_URL" | awk '/^memcache_(operation|data_integrity)_errors_total\{/ && $2 > 0' | tr '\n' ' '
+}

@@ -1,0 +1,74 @@
+#!/bin/bash
+# Issue 11, point 4: a rogue server. m3 is mc_rogue, which answers
+# properly, then in turn sends a value for another key, another key's
+# value under the right key, a corrupted value, a value cut short, a reply
+# cut off mid-value, an absurd length, and garbage. Each is counted as a
+# `corrupt` value or a `server` error (never as a timeout or a connection
+# failure: the server did answer), the connection it came on is replaced,
+# the loadgen keeps running, and m1 and m2 go on untouched. Breakers are
+# off so every call to m3 meets the rogue.
+source "$top_srcdir/tests/lib/common.sh"
+source "$top_srcdir/tests/integration/loadgen_lib.sh"
+source "$top_srcdir/tests/integration/loadgen_iso_lib.sh"
+need curl memcached
+
+read -r p1 p2 p3 <<<"$(free_ports 3)"
+start_memcached "$p1"
+start_memcached "$p2"
+start_rogue "$p3" good
+SERVER_ARGS=(--server=m1=127.0.0.1:$p1 --server=m2=127.0.0.1:$p2 --server=m3=127.0.0.1:$p3)
+start_loadgen --rate=2000 --workers=256 --keys=1000 --workload=mixed \
+	--op-timeout=500ms --breaker-consecutive-failures=0 --breaker-failure-ratio=0
+wait_for 10 above memcache_operations_rate 100 || fail "no load"
+sleep 1 # the rogue's store fills with the loadgen's values
+
+created() { delta "$1" "$2" 'memcache_pool_created_total{server="m3"}'; }
+corrupt() { delta "$1" "$2" 'memcache_data_integrity_errors_total{kind="corrupt"}'; }
+bad() { awk -v a="$(corrupt "$1" "$2")" -v b="$(errors "$1" "$2" m3 server)" 'BEGIN { print a + b }'; }
+# others_ok A B WHAT: m1 and m2 worked, without an error, between snaps.
+others_ok() {
+	local s n e
+	for s in m1 m2; do
+		n=$(completed "$1" "$2" $s)
+		e=$(errors "$1" "$2" $s)
+		fcmp "$n" '>' 0 || fail "$3: no operation on $s"
+		[ "$e" = 0 ] || fail "$3: $e errors on $s"
+	done
+}
+
+# The good server: nothing counted, no connection replaced.
+snap g0
+sleep 1
+snap g1
+[ "$(bad g0 g1)" = 0 ] || fail "good: $(bad g0 g1) errors counted against a correct server"
+[ "$(errors g0 g1 m3)" = 0 ] || fail "good: $(errors g0 g1 m3) errors on m3"
+[ "$(created g0 g1)" = 0 ] || fail "good: $(created g0 g1) connections made to a correct server in 1 s"
+fcmp "$(completed g0 g1 m3)" '>' 0 || fail "good: no operation on m3"
+pass "good: m3 answers, nothing counted, no connection replaced"
+
+# enough A B: at least 5 bad replies counted and a connection replaced.
+enough() { snap "$2"; fcmp "$(bad "$1" "$2")" '>=' 5 && fcmp "$(created "$1" "$2")" '>=' 1; }
+for mode in wrongkey swapped corrupt short truncated absurd garbage; do
+	set_mode $mode
+	snap "$mode-0"
+	wait_for 4 enough "$mode-0" "$mode-1" ||
+		fail "$mode: $(bad "$mode-0" "$mode-1") corrupt or server errors, $(created "$mode-0" "$mode-1") connections made, in 4 s; m3 errors: $(errors_now)"
+	kill -0 "$LG_PID" 2>/dev/null || fail "$mode: the loadgen died"
+	t=$(errors "$mode-0" "$mode-1" m3 timeout)
+	c=$(errors "$mode-0" "$mode-1" m3 connection)
+	[ "$t" = 0 ] && [ "$c" = 0 ] ||
+		fail "$mode: counted as $t timeouts and $c connection failures, not as corrupt or server"
+	others_ok "$mode-0" "$mode-1" "$mode"
+	pass "$mode: $(corrupt "$mode-0" "$mode-1") corrupt, $(errors "$mode-0" "$mode-1" m3 server) server errors, $(created "$mode-0" "$mode-1") connections replaced; m1 and m2 untouched"
+done
+
+# Good again: m3 works again on fresh connections.
+set_mode good
+sleep 0.5
+snap e0
+sleep 1
+snap e1
+[ "$(errors e0 e1 m3)" = 0 ] || fail "good again: $(errors e0 e1 m3) errors on m3"
+fcmp "$(completed e0 e1 m3)" '>' 0 || fail "good again: no operation on m3"
+pass "good again: m3 answered without an error"
+stop_loadgen

@@ -1,0 +1,54 @@
+#!/bin/bash
+# Issue 11, point 5: a server that accepts and never answers (mc_rogue in
+# mode silent, after a spell of answering properly). Each operation on it
+# fails as `timeout` within --op-timeout + 20 ms, and the get p99 of the
+# other servers stays what it was (within 1.5x, or +2 ms). The op timeout
+# is 230 ms so that + 20 ms is a bucket bound of the latency histogram
+# (0.25 s); the bucket below (0.1 s) bounds an early timeout. Open loop,
+# breakers off: every call to m3 is made and timed.
+source "$top_srcdir/tests/lib/common.sh"
+source "$top_srcdir/tests/integration/loadgen_lib.sh"
+source "$top_srcdir/tests/integration/loadgen_iso_lib.sh"
+need curl memcached
+
+read -r p1 p2 p3 <<<"$(free_ports 3)"
+start_memcached "$p1"
+start_memcached "$p2"
+start_rogue "$p3" good
+SERVER_ARGS=(--server=m1=127.0.0.1:$p1 --server=m2=127.0.0.1:$p2 --server=m3=127.0.0.1:$p3)
+# 1000 calls/s to m3, each held 230 ms: about 230 workers busy there.
+start_loadgen --rate=3000 --workers=1024 --keys=1000 --workload=mixed \
+	--op-timeout=230ms --breaker-consecutive-failures=0 --breaker-failure-ratio=0
+wait_for 10 above memcache_operations_rate 100 || fail "no load"
+sleep 1
+snap b0
+sleep 3
+snap b1
+[ "$(errors b0 b1 m3)" = 0 ] || fail "baseline: errors on m3 while it answered"
+
+set_mode silent
+sleep 0.5 # calls begun before the switch have ended
+snap s0
+sleep 3
+snap s1
+n=$(completed s0 s1 m3)
+to=$(errors s0 s1 m3 timeout)
+inb=0
+for op in get set delete; do
+	inb=$(awk -v a="$inb" -v b="$(count_in s0 s1 $op m3 0.1 0.25)" 'BEGIN { print a + b }')
+done
+echo "silent m3: $n calls ended, $to as timeouts, $inb of them in (100 ms, 250 ms]"
+fcmp "$n" '>=' 1000 || fail "only $n calls to m3 ended in 3 s"
+[ "$to" = "$n" ] || fail "$n calls to m3 ended, only $to as timeouts: $(errors_now)"
+[ "$inb" = "$n" ] || fail "$((n - inb)) of $n timeouts on m3 outside (100 ms, 250 ms]: not within --op-timeout + 20 ms"
+pass "every call to the silent m3 failed as a timeout within 250 ms"
+for s in m1 m2; do
+	p0=$(quantile b0 b1 0.99 get $s)
+	p1=$(quantile s0 s1 0.99 get $s)
+	within_p99 "$p0" "$p1" ||
+		fail "get p99 on $s $(ms "$p1") ms while m3 is silent, $(ms "$p0") ms before"
+	e=$(errors s0 s1 $s)
+	[ "$e" = 0 ] || fail "$e errors on $s"
+	pass "get p99 on $s $(ms "$p1") ms while m3 is silent ($(ms "$p0") ms before)"
+done
+stop_loadgen
