@@ -1,116 +1,125 @@
 #!/bin/bash
-# Benchmark: reliabd-loadgen against a bare libmemcached loop and against
-# memaslap (memcaslap, from libmemcached-tools), in one go against the same
-# three fresh memcached, at the same concurrency (4, 16, 64 operations in
-# flight), 90 % get / 10 % set, 100-byte values. Prints the loadgen's
-# throughput as a ratio to each. Runs are interleaved and repeated, and the
-# median taken, because the machine is shared. It reports; it never fails
-# on a slow machine.
+# Benchmark: reliabd-loadgen against memaslap (memcaslap, libmemcached-
+# tools), direct to one fresh memcached, at 4, 16 and 64 operations in
+# flight, the two interleaved in one run (each round: memaslap c=4, loadgen
+# c=4, memaslap c=16, ...; every other round the other way round, so what
+# ran just before favours neither). The loadgen runs with everything on:
+# breakers, pools, integrity checking, /metrics served.
+#
+# The same work on both sides:
+#   - in flight: memaslap -c N is N connections with one request each
+#     (single gets, -d 1); the loadgen --workers=N --pipeline=1
+#     --connections=N is N independent callers, one request each;
+#   - 90 % get / 10 % set, no delete; 16-byte keys (the loadgen's prefix
+#     makes most of its keys 16 bytes), 100-byte values;
+#   - hits: memaslap only gets what it has set (its hit ratio is 1); the
+#     loadgen's key space is written before the first round. Each run's
+#     hit ratio, from memcached's own stats (get_hits / cmd_get), is
+#     printed beside it;
+#   - keys: the loadgen's 10000; memaslap's is its task window, 1k keys per
+#     concurrency at the least (it refuses less), so 4096 to 65536: every
+#     key is in memcached's memory either way.
+# It measures and reports ratios; it never fails on a slow machine.
 #
 #   make bench-loadgen        (or: top_srcdir=... top_builddir=... bash $0)
 #   BENCH_SECONDS=3 BENCH_ROUNDS=3 BENCH_CONCURRENCY="4 16 64"
+#   BENCH_THREADS (loadgen --threads, default its own: 0)
 source "$top_srcdir/tests/lib/common.sh"
 need memcached memcaslap
 
 SECS=${BENCH_SECONDS:-3}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONC=${BENCH_CONCURRENCY:-"4 16 64"}
-# The loadgen's own default (--threads=0: half the CPUs, at least one);
-# the bare loop gets the same number.
-THREADS=${BENCH_THREADS:-$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))}
+THREADS=${BENCH_THREADS:-0}
 KEYS=10000
+PREFIX=reliabd:b:k:   # 12 bytes + 4 digits for 9000 of the 10000 keys
+VALUE=100
 LOADGEN="$top_builddir/reliabd-loadgen"
-BARE="$top_builddir/tests/bench/mc_bare_loop"
-[ -x "$LOADGEN" ] && [ -x "$BARE" ] || fail "build reliabd-loadgen and tests/bench/mc_bare_loop first"
+[ -x "$LOADGEN" ] || fail "build reliabd-loadgen first"
+# An engine from before --pipeline (one request per connection anyway)
+# can still be measured.
+PIPE=(--pipeline=1)
+"$LOADGEN" --help | has -- --pipeline || PIPE=()
 
-read -r -a P <<<"$(free_ports 3)"
-for p in "${P[@]}"; do start_memcached "$p" 256; done
-HOSTS=("127.0.0.1:${P[0]}" "127.0.0.1:${P[1]}" "127.0.0.1:${P[2]}")
-SERVERS=(--server=m1=${HOSTS[0]} --server=m2=${HOSTS[1]} --server=m3=${HOSTS[2]})
-printf 'key\n16 16 1\nvalue\n100 100 1\ncmd\n0 0.1\n1 0.9\n' >"$T/memaslap.cfg"
+read -r P <<<"$(free_ports 1)"
+start_memcached "$P" 256
+HOST=127.0.0.1:$P
+printf 'key\n16 16 1\nvalue\n%s %s 1\ncmd\n0 0.1\n1 0.9\n' $VALUE $VALUE >"$T/memaslap.cfg"
 
-run_loadgen() { # conc -> ops/s
-	"$LOADGEN" "${SERVERS[@]}" --metrics=127.0.0.1:0 --workers="$1" \
-		--workload=get=9,set=1 --value-size=100 --keys=$KEYS \
-		--threads="$THREADS" --duration="${SECS}s" --log-level=info 2>&1 |
-		sed -n 's/.* failed=0 .*ops_per_sec=\([0-9]*\).*/\1/p'
+# Each prints ops/s (and nothing on a failure).
+run_loadgen() {
+	local out
+	out=$("$LOADGEN" --server=m1=$HOST --metrics=127.0.0.1:0 \
+		--workers="$1" "${PIPE[@]}" --connections="$1" \
+		--threads="$THREADS" --workload=get=9,set=1,delete=0 \
+		--value-size=$VALUE --keys=$KEYS --key-prefix=$PREFIX \
+		--duration="${SECS}s" --log-level=info 2>&1)
+	local failed
+	failed=$(sed -n 's/.* done: .* failed=\([0-9]*\) .*/\1/p' <<<"$out")
+	[ "${failed:-x}" = 0 ] || echo "note: loadgen c=$1: failed=${failed:-?}: $(tail -n 3 <<<"$out" | tr '\n' ' ')" >&2
+	sed -n 's/.* done: .*ops_per_sec=\([0-9]*\).*/\1/p' <<<"$out"
 }
-run_bare() { # mode conc -> ops/s
-	"$BARE" "$1" "$THREADS" "$2" "$SECS" 100 $KEYS "${HOSTS[@]}" |
-		sed -n 's/.*errors=0 .*ops_per_sec=\([0-9]*\).*/\1/p'
-}
-run_memaslap() { # conc -> ops/s; memaslap gets a thread per CPU
+run_memaslap() { # a thread per CPU, at most one per concurrency
 	local t
 	t=$(nproc)
 	[ "$1" -lt "$t" ] && t=$1
-	memcaslap -s "$(IFS=,; echo "${HOSTS[*]}")" -F "$T/memaslap.cfg" \
-		-c "$1" -T "$t" -t "${SECS}s" -X 100 2>&1 |
+	memcaslap -s $HOST -F "$T/memaslap.cfg" -c "$1" -T "$t" -d 1 -w 1k \
+		-t "${SECS}s" 2>&1 |
 		sed -n 's/^Run time: .* TPS: \([0-9]*\) .*/\1/p' | tail -n 1
 }
-median() { tr ' ' '\n' | { grep . || true; } | sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print 0 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-
-# get hits and misses summed over the three servers, from their own stats.
-hits() {
-	local h=0 m=0 p
-	for p in "${P[@]}"; do
-		h=$((h + $(mc_stat "$p" get_hits)))
-		m=$((m + $(mc_stat "$p" get_misses)))
-	done
-	echo "$h $m"
-}
-# measured VAR CMD...: runs CMD (which prints ops/s), appends that to the
-# array VAR and the get hit ratio the servers saw to VAR_hit. The clients
-# must be compared at the same hit ratio: a miss costs memcached far less
-# than a hit (no value to copy out).
+stat2() { echo "$(mc_stat "$P" get_hits) $(mc_stat "$P" cmd_get)"; }
+# measured VAR CONC CMD...: runs CMD CONC; appends its ops/s to VAR and the
+# hit ratio memcached saw to VAR_hit.
 measured() {
 	local -n runs=$1 hit=${1}_hit
-	local h0 m0 h1 m1
-	shift
-	read -r h0 m0 <<<"$(hits)"
-	runs+=("$("$@")")
-	read -r h1 m1 <<<"$(hits)"
-	hit+=("$(awk -v h=$((h1 - h0)) -v m=$((m1 - m0)) \
-	    'BEGIN { if (h + m) printf "%.2f", h / (h + m); else print "n/a" }')")
+	local h0 g0 h1 g1 c=$2
+	shift 2
+	read -r h0 g0 <<<"$(stat2)"
+	runs+=("$("$@" "$c")")
+	read -r h1 g1 <<<"$(stat2)"
+	hit+=("$(awk -v h=$((h1 - h0)) -v g=$((g1 - g0)) 'BEGIN { if (g) printf "%.3f", h / g; else print "n/a" }')")
 }
+median() { tr ' ' '\n' | { grep . || true; } | sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)]; else print 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
-# memaslap wants keys of 16 bytes or more; ours are about 12.
-# Warm the servers: each client's key space filled (its own keys), so
-# every run sees a steady hit ratio.
-run_bare batched 16 >/dev/null
-run_loadgen 16 >/dev/null
+# Warm-up: the loadgen's key space written (sets only), memaslap once.
+"$LOADGEN" --server=m1=$HOST --metrics=127.0.0.1:0 --workers=16 \
+	--workload=get=0,set=1,delete=0 --value-size=$VALUE --keys=$KEYS \
+	--key-prefix=$PREFIX --duration=4s --log-level=warn >/dev/null 2>&1 ||
+	fail "warm-up run of the loadgen failed"
 run_memaslap 16 >/dev/null
 
-echo "reliabd-loadgen benchmark: $(nproc) CPUs, loadgen and bare on $THREADS thread(s), memaslap on $(nproc), ${SECS}s runs, $ROUNDS rounds, median ops/s"
-echo "host: $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-5s %10s %10s %10s %10s  %8s %8s %8s\n' conc loadgen bare bare-sync memaslap lg/bare lg/memaslap sync/memaslap
-for c in $CONC; do
-	lg=() bare=() sync=() mas=()
-	lg_hit=() bare_hit=() sync_hit=() mas_hit=()
-	pair=()
-	for r in $(seq "$ROUNDS"); do
-		# Every other round in reverse order: what ran just before
-		# (memaslap's writes, say) must not always favour one side.
+echo "reliabd-loadgen against memaslap: $(nproc) CPUs, ${SECS} s runs, $ROUNDS rounds, one memcached (-t 2)"
+echo "host: $(uname -sr)"
+echo "load before: $(uptime)"
+echo "work: 90 % get / 10 % set, keys 16 bytes (loadgen: $PREFIX + index; memaslap: 16), values $VALUE bytes;"
+echo "      keys: loadgen $KEYS, memaslap 1024 per concurrency; loadgen --threads=$THREADS, memaslap -T min(CPUs, c)"
+declare -A LG MS LGH MSH
+for r in $(seq "$ROUNDS"); do
+	for c in $CONC; do
+		lg=() mas=() lg_hit=() mas_hit=()
 		if [ $((r % 2)) -eq 1 ]; then
-			measured lg run_loadgen "$c"
-			measured bare run_bare batched "$c"
-			measured sync run_bare sync "$c"
-			measured mas run_memaslap "$c"
+			measured mas "$c" run_memaslap
+			measured lg "$c" run_loadgen
 		else
-			measured mas run_memaslap "$c"
-			measured sync run_bare sync "$c"
-			measured bare run_bare batched "$c"
-			measured lg run_loadgen "$c"
+			measured lg "$c" run_loadgen
+			measured mas "$c" run_memaslap
 		fi
-		pair+=("$(ratio "${lg[-1]}" "${bare[-1]}")")
+		LG[$c]+="${lg[0]} " MS[$c]+="${mas[0]} "
+		LGH[$c]+="${lg_hit[0]} " MSH[$c]+="${mas_hit[0]} "
 	done
-	l=$(echo "${lg[*]}" | median); b=$(echo "${bare[*]}" | median)
-	s=$(echo "${sync[*]}" | median); m=$(echo "${mas[*]}" | median)
-	printf '%-5s %10s %10s %10s %10s  %8s %8s %8s\n' "$c" "$l" "$b" "$s" "$m" \
-		"$(ratio "$l" "$b")" "$(ratio "$l" "$m")" "$(ratio "$s" "$m")"
-	echo "      runs: loadgen ${lg[*]} | bare ${bare[*]} | sync ${sync[*]} | memaslap ${mas[*]}"
-	echo "      lg/bare round by round: ${pair[*]} (median $(echo "${pair[*]}" | median))"
-	echo "      get hit ratio (median, from the servers' stats): loadgen $(echo "${lg_hit[*]}" | median) bare $(echo "${bare_hit[*]}" | median) bare-sync $(echo "${sync_hit[*]}" | median) memaslap $(echo "${mas_hit[*]}" | median)"
 done
-echo "bare = the same threads and batching as the loadgen, nothing else;"
-echo "bare-sync = a thread per connection, blocking calls."
+echo "load after:  $(uptime)"
+printf '%-5s %10s %10s %8s  %s\n' conc loadgen memaslap lg/mas "ratio by round (min-max)"
+for c in $CONC; do
+	l=$(echo "${LG[$c]}" | median) m=$(echo "${MS[$c]}" | median)
+	read -r -a lgs <<<"${LG[$c]}"
+	read -r -a mss <<<"${MS[$c]}"
+	rs=()
+	for i in "${!lgs[@]}"; do rs+=("$(ratio "${lgs[i]}" "${mss[i]:-0}")"); done
+	spread=$(printf '%s\n' "${rs[@]}" | grep -v n/a | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { if (NR) printf "%s-%s", lo, hi; else print "n/a" }')
+	printf '%-5s %10s %10s %8s  %s (%s)\n' "$c" "$l" "$m" "$(ratio "$l" "$m")" "${rs[*]}" "$spread"
+	echo "      runs: loadgen ${LG[$c]}| memaslap ${MS[$c]}"
+	echo "      get hit ratio (memcached's stats): loadgen ${LGH[$c]}| memaslap ${MSH[$c]}"
+done
+echo "median ops/s over the rounds; lg/mas is the ratio of the medians."
