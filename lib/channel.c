@@ -12,13 +12,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proto.h"
 #include "util.h"
 
 /* How long a send may wait for a full socket buffer (a reliabd that
  * stopped reading) before it gives up. */
 #define CHANNEL_SEND_TIMEOUT_MS 5000
-/* Longest message sent; reliabd's line limit is 64 KiB. */
-#define CHANNEL_LINE_MAX (64 * 1024)
 
 static pthread_mutex_t chan_lock = PTHREAD_MUTEX_INITIALIZER;
 static int chan_fd = -1;
@@ -109,9 +108,9 @@ send_all(int fd, const char *buf, size_t len)
 int
 channel_send(json_t *msg)
 {
-	char *text;
+	char *line;
 	size_t len;
-	int rc = -1;
+	int rc;
 
 	if (msg == NULL)
 		return -1;
@@ -121,34 +120,20 @@ channel_send(json_t *msg)
 		pthread_mutex_unlock(&chan_lock);
 		return -1;
 	}
-	text = json_dumps(msg, JSON_COMPACT);
-	if (text == NULL) {
+	/* proto's encoder: one compact line with its newline, bounded by
+	 * the line limit reliabd reads with. */
+	line = proto_encode(msg, &len);
+	if (line == NULL) {
 		pthread_mutex_unlock(&chan_lock);
-		log_error("cannot encode message");
+		log_error("cannot encode a message (no memory, or over %d "
+		    "bytes)", PROTO_LINE_MAX);
 		return -1;
 	}
-	len = strlen(text);
-	if (len + 1 > CHANNEL_LINE_MAX) {
-		log_error("message of %zu bytes is over the line limit", len);
-	} else {
-		/* json_dumps left room for nothing: add the newline by
-		 * reallocating, so one send() can carry the whole line. */
-		char *line = realloc(text, len + 2);
-
-		if (line == NULL) {
-			log_error("out of memory");
-		} else {
-			text = line;
-			text[len] = '\n';
-			text[len + 1] = '\0';
-			rc = send_all(chan_fd, text, len + 1);
-			if (rc < 0)
-				log_warn("send to reliabd: %s",
-				    strerror(errno));
-		}
-	}
+	rc = send_all(chan_fd, line, len);
+	if (rc < 0)
+		log_warn("send to reliabd: %s", strerror(errno));
 	pthread_mutex_unlock(&chan_lock);
-	free(text);
+	free(line);
 	return rc;
 }
 

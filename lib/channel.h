@@ -8,7 +8,9 @@
  *                      requests {"id":1,"cmd":"node-restart","args":{...}}
  *   reliabd -> worker  requests {"id":3,"cmd":"start-scenario","args":{...}}
  *                      replies to the worker's requests
- * A worker run by hand has no channel: sends are dropped quietly. */
+ * Lines are encoded by proto_encode(); lib/worker.h reads the other way
+ * (proto/frame.h, proto_decode_msg). A worker run by hand has no
+ * channel: sends are dropped quietly. */
 #ifndef RELIABD_CHANNEL_H
 #define RELIABD_CHANNEL_H
 

@@ -11,7 +11,13 @@ lib_libreliab_a_SOURCES = \
 	lib/config.c lib/config.h \
 	lib/config_argv.c \
 	lib/channel.c lib/channel.h \
+	lib/worker.c lib/worker.h \
 	lib/rng.h lib/queue.h
-lib_libreliab_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS)
+lib_libreliab_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS) \
+	$(LIBEVENT_CFLAGS)
 # What a program linking lib/libreliab.a also needs.
-RELIAB_LIBS = lib/libreliab.a $(MHD_LIBS) $(INIH_LIBS) $(JANSSON_LIBS)
+# channel.c and worker.c speak proto/.
+RELIAB_LIBS = lib/libreliab.a proto/libproto.a $(MHD_LIBS) $(INIH_LIBS) \
+	$(JANSSON_LIBS)
+# A worker (lib/worker.h) also needs libevent.
+WORKER_LIBS = $(RELIAB_LIBS) $(LIBEVENT_LIBS)

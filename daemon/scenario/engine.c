@@ -10,11 +10,13 @@
 #include "channel.h"
 #include "duration.h"
 #include "engine.h"
+#include "runargs.h"
 #include "faultmap.h"
 #include "journal.h"
 #include "ledger.h"
 #include "log.h"
 #include "metrics.h"
+#include "proto.h"
 #include "sampler.h"
 #include "toxiproxy.h"
 #include "util.h"
@@ -68,7 +70,7 @@ struct engine {
 	struct catalogue cat;
 
 	int busy;
-	struct engine_job job;
+	struct run_args job;
 	char batch[48];
 	struct scenario_spec *plist;
 	size_t nplist, pidx;
@@ -76,7 +78,6 @@ struct engine {
 	unsigned seq;
 	struct run *run;
 	int job_failed;
-	long next_req_id;
 	uint64_t next_cleanup;
 	json_t *last_run;
 	unsigned job_runs, job_bad;
@@ -133,7 +134,6 @@ engine_new(const struct engine_options *opt, struct metrics_registry *reg,
 	e->opt = *opt;
 	e->reg = reg;
 	e->sampler = sampler;
-	e->next_req_id = 1;
 	if (toxi_init(&e->toxi, opt->proxy_api, err, errlen) != 0) {
 		free(e);
 		return NULL;
@@ -205,6 +205,12 @@ engine_free(struct engine *e)
 	toxi_free(&e->toxi);
 	json_decref(e->last_run);
 	free(e);
+}
+
+const struct engine_options *
+engine_opts(const struct engine *e)
+{
+	return &e->opt;
 }
 
 int
@@ -357,26 +363,24 @@ static int
 node_restart(struct engine *e, const struct unit *u, char *err,
     size_t errlen)
 {
-	json_t *req;
-	int rc;
+	json_t *args;
 
-	if (!e->opt.have_channel) {
+	if (!e->opt.have_channel || !e->opt.request) {
 		snprintf(err, errlen, "node restart of %s needs reliabd (no "
 		    "channel: running by hand)", u->le.server);
 		return -1;
 	}
-	req = json_pack("{s:I,s:s,s:{s:s,s:I}}", "id",
-	    (json_int_t)e->next_req_id++, "cmd", "node-restart", "args",
-	    "name", u->le.server, "down_ms", (json_int_t)u->down_ms);
-	if (!req) {
+	args = json_pack("{s:s,s:I}", "name", u->le.server, "down_ms",
+	    (json_int_t)u->down_ms);
+	if (!args) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	rc = channel_send(req);
-	json_decref(req);
-	if (rc != 0)
+	if (e->opt.request("node-restart", args, e->opt.request_arg) < 0) {
 		snprintf(err, errlen, "cannot send node-restart to reliabd");
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 /* Every proxy fault of a batch is written down before the proxy
@@ -978,29 +982,8 @@ engine_stop(struct engine *e, const char *reason)
 }
 
 int
-engine_job_parse_names(struct engine_job *job, const char *list)
-{
-	const char *p = list;
-
-	job->nnames = 0;
-	while (*p) {
-		const char *c = strchr(p, ',');
-		size_t n = c ? (size_t)(c - p) : strlen(p);
-		if (n == 0 || n >= SPEC_NAME_MAX ||
-		    job->nnames == ENGINE_MAX_NAMES)
-			return -1;
-		memcpy(job->names[job->nnames], p, n);
-		job->names[job->nnames++][n] = '\0';
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return job->nnames ? 0 : -1;
-}
-
-int
-engine_start(struct engine *e, const struct engine_job *job, json_t **result,
-    const char **code, char *msg, size_t msglen)
+engine_start(struct engine *e, const struct run_args *job, json_t **result,
+    enum proto_err *code, char *msg, size_t msglen)
 {
 	struct scenario_spec *pl;
 	size_t n = 0;
@@ -1013,26 +996,26 @@ engine_start(struct engine *e, const struct engine_job *job, json_t **result,
 	if (result)
 		*result = NULL;
 	if (e->busy) {
-		*code = "busy";
+		*code = PROTO_E_BUSY;
 		snprintf(msg, msglen, "run %s is going on; stop it first",
 		    e->run ? e->run->id : e->batch);
 		return -1;
 	}
 	if (job->nnames == 0 || (!job->forever && job->loop < 1)) {
-		*code = "bad-arguments";
+		*code = PROTO_E_BAD_ARGUMENTS;
 		snprintf(msg, msglen, "no scenario named, or loop < 1");
 		return -1;
 	}
 	/* User files may have changed: read them again. */
 	if (load_catalogue(e, NULL, NULL) != 0) {
-		*code = "internal";
+		*code = PROTO_E_INTERNAL;
 		snprintf(msg, msglen, "out of memory");
 		return -1;
 	}
 	all = job->nnames == 1 && strcmp(job->names[0], "all") == 0;
 	pl = calloc(all ? (e->cat.n ? e->cat.n : 1) : job->nnames, sizeof *pl);
 	if (!pl) {
-		*code = "internal";
+		*code = PROTO_E_INTERNAL;
 		snprintf(msg, msglen, "out of memory");
 		return -1;
 	}
@@ -1046,7 +1029,7 @@ engine_start(struct engine *e, const struct engine_job *job, json_t **result,
 		}
 		if (n == 0) {
 			free(pl);
-			*code = "unknown-scenario";
+			*code = PROTO_E_UNKNOWN_SCENARIO;
 			snprintf(msg, msglen, "no scenario to run");
 			return -1;
 		}
@@ -1057,7 +1040,7 @@ engine_start(struct engine *e, const struct engine_job *job, json_t **result,
 			char near[512];
 
 			if (!s) {
-				*code = "unknown-scenario";
+				*code = PROTO_E_UNKNOWN_SCENARIO;
 				if (catalogue_suggest(&e->cat, job->names[i],
 				    near, sizeof near, 5))
 					snprintf(msg, msglen,
@@ -1073,7 +1056,7 @@ engine_start(struct engine *e, const struct engine_job *job, json_t **result,
 				return -1;
 			}
 			if (spec_needs_nodes(s) && !e->opt.have_channel) {
-				*code = "bad-arguments";
+				*code = PROTO_E_BAD_ARGUMENTS;
 				snprintf(msg, msglen,
 				    "%s restarts managed nodes: it runs under "
 				    "reliabd only", s->name);
@@ -1098,7 +1081,7 @@ engine_start(struct engine *e, const struct engine_job *job, json_t **result,
 						    fs->servers[k]) == 0)
 							ok = 1;
 					if (!ok) {
-						*code = "bad-arguments";
+						*code = PROTO_E_BAD_ARGUMENTS;
 						snprintf(msg, msglen,
 						    "%s: %s \"%s\" is not "
 						    "configured", s->name,
@@ -1143,24 +1126,10 @@ engine_start(struct engine *e, const struct engine_job *job, json_t **result,
 	return 0;
 }
 
-/* ---- requests from reliabd ---- */
+/* ---- what requests read ---- */
 
-static json_t *
-reply_error(json_t *id, const char *code, const char *msg)
-{
-	return json_pack("{s:O,s:b,s:{s:s,s:s}}", "id", id ? id : json_null(),
-	    "ok", 0, "error", "code", code, "message", msg);
-}
-
-static json_t *
-reply_ok(json_t *id, json_t *result)
-{
-	return json_pack("{s:O,s:b,s:o}", "id", id ? id : json_null(), "ok",
-	    1, "result", result ? result : json_object());
-}
-
-static json_t *
-list_json(struct engine *e)
+json_t *
+engine_list_json(struct engine *e)
 {
 	json_t *arr = json_array();
 
@@ -1182,8 +1151,8 @@ list_json(struct engine *e)
 	    (json_int_t)e->cat.errors);
 }
 
-static json_t *
-status_json(struct engine *e)
+json_t *
+engine_status_json(struct engine *e)
 {
 	struct run *r = e->run;
 	json_t *o;
@@ -1219,147 +1188,20 @@ status_json(struct engine *e)
 	return o;
 }
 
-static int
-arg_duration(json_t *args, const char *key, uint64_t *out, char *msg,
-    size_t msglen)
+int
+engine_reload(struct engine *e)
 {
-	json_t *v = json_object_get(args, key);
-	uint64_t ms;
-
-	*out = 0;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v) || duration_parse(json_string_value(v),
-	    &ms) != 0 || ms == 0 || ms > SPEC_PHASE_MAX_MS) {
-		snprintf(msg, msglen, "%s: a duration such as \"30s\" (at "
-		    "most 24h)", key);
-		return -1;
-	}
-	*out = ms;
-	return 0;
+	return load_catalogue(e, NULL, NULL);
 }
 
-static json_t *
-do_start(struct engine *e, json_t *id, json_t *args)
+size_t
+engine_catalogue_errors(const struct engine *e)
 {
-	struct engine_job job;
-	json_t *names, *v, *result;
-	const char *key, *code;
-	char msg[700];
-	size_t i;
-
-	memset(&job, 0, sizeof job);
-	job.loop = 1;
-	if (args && !json_is_object(args))
-		return reply_error(id, "bad-arguments",
-		    "args must be an object");
-	json_object_foreach(args, key, v) {
-		if (strcmp(key, "names") && strcmp(key, "loop") &&
-		    strcmp(key, "forever") && strcmp(key, "stabilization") &&
-		    strcmp(key, "testing") && strcmp(key, "recovery") &&
-		    strcmp(key, "wait")) {
-			snprintf(msg, sizeof msg, "unknown argument \"%.40s\"",
-			    key);
-			return reply_error(id, "bad-arguments", msg);
-		}
-	}
-	names = json_object_get(args, "names");
-	if (!json_is_array(names) || json_array_size(names) == 0 ||
-	    json_array_size(names) > ENGINE_MAX_NAMES)
-		return reply_error(id, "bad-arguments",
-		    "names: a list of 1 to 256 scenario names, or [\"all\"]");
-	json_array_foreach(names, i, v) {
-		const char *s = json_string_value(v);
-		if (!s || !*s || strlen(s) >= SPEC_NAME_MAX)
-			return reply_error(id, "bad-arguments",
-			    "names: each a scenario name");
-		strlcpy_r(job.names[job.nnames++], s, SPEC_NAME_MAX);
-	}
-	v = json_object_get(args, "loop");
-	if (v && !json_is_null(v)) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > 1000000)
-			return reply_error(id, "bad-arguments",
-			    "loop: an integer 1..1000000");
-		job.loop = (unsigned)json_integer_value(v);
-	}
-	v = json_object_get(args, "forever");
-	if (v && !json_is_null(v)) {
-		if (!json_is_boolean(v))
-			return reply_error(id, "bad-arguments",
-			    "forever: true or false");
-		job.forever = json_is_true(v);
-	}
-	if (arg_duration(args, "stabilization", &job.stabilization_ms, msg,
-	    sizeof msg) || arg_duration(args, "testing", &job.testing_ms, msg,
-	    sizeof msg) || arg_duration(args, "recovery", &job.recovery_ms,
-	    msg, sizeof msg))
-		return reply_error(id, "bad-arguments", msg);
-	if (job.stabilization_ms == 0)
-		job.stabilization_ms = e->opt.stabilization_ms;
-	if (job.testing_ms == 0)
-		job.testing_ms = e->opt.testing_ms;
-	if (job.recovery_ms == 0)
-		job.recovery_ms = e->opt.recovery_ms;
-	if (engine_start(e, &job, &result, &code, msg, sizeof msg) != 0)
-		return reply_error(id, code, msg);
-	return reply_ok(id, result);
+	return e->cat.errors;
 }
 
-json_t *
-engine_request(struct engine *e, json_t *msg)
+size_t
+engine_catalogue_size(const struct engine *e)
 {
-	json_t *id = json_object_get(msg, "id");
-	const char *cmd = json_string_value(json_object_get(msg, "cmd"));
-	json_t *args = json_object_get(msg, "args");
-
-	if (!json_is_object(msg))
-		return reply_error(NULL, "bad-request",
-		    "a request is a JSON object");
-	if (!cmd) {
-		json_t *ok = json_object_get(msg, "ok");
-		if (json_is_boolean(ok)) {
-			/* reliabd's reply to our node-restart. */
-			if (json_is_true(ok))
-				log_info("reliabd: request %lld done",
-				    (long long)json_integer_value(id));
-			else {
-				const char *m = json_string_value(
-				    json_object_get(json_object_get(msg,
-					"error"), "message"));
-
-				log_warn("reliabd: request %lld failed: %s",
-				    (long long)json_integer_value(id),
-				    m ? m : "?");
-			}
-			return NULL;
-		}
-		return reply_error(id, "bad-request", "missing cmd");
-	}
-	if (id && !json_is_integer(id) && !json_is_string(id))
-		return reply_error(NULL, "bad-request",
-		    "id: an integer or a string");
-	if (strcmp(cmd, "list") == 0) {
-		if (load_catalogue(e, NULL, NULL) != 0)
-			return reply_error(id, "internal", "out of memory");
-		return reply_ok(id, list_json(e));
-	}
-	if (strcmp(cmd, "start-scenario") == 0)
-		return do_start(e, id, args);
-	if (strcmp(cmd, "stop") == 0) {
-		int was = engine_stop(e, "stopped on request");
-		return reply_ok(id, json_pack("{s:b}", "stopped", was));
-	}
-	if (strcmp(cmd, "status") == 0)
-		return reply_ok(id, status_json(e));
-	if (strcmp(cmd, "reload") == 0) {
-		/* Files are read again at each list and start anyway; this
-		 * reports what is there now. */
-		if (load_catalogue(e, NULL, NULL) != 0)
-			return reply_error(id, "internal", "out of memory");
-		return reply_ok(id, json_pack("{s:I,s:I}", "scenarios",
-		    (json_int_t)e->cat.n, "errors", (json_int_t)e->cat.errors));
-	}
-	return reply_error(id, "unknown-command",
-	    "commands: list, start-scenario, stop, status, reload");
+	return e->cat.n;
 }

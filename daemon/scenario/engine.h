@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto.h"
+#include "runargs.h"
 #include "spec.h"
-
-#define ENGINE_MAX_NAMES 256
 
 struct metrics_registry;
 struct sampler;
@@ -27,18 +27,12 @@ struct engine_options {
 	const char *nodes[SPEC_MAX_SERVERS];
 	size_t nnodes;
 	int have_channel;
+	/* Sends a request to reliabd (node-restart); -1 when it cannot. */
+	long long (*request)(const char *cmd, json_t *args, void *arg);
+	void *request_arg;
 	/* Phase lengths for requests that name none (0: as the file), so
 	 * [scenario] in reliabd.conf can shorten a configured playlist. */
 	uint64_t stabilization_ms, testing_ms, recovery_ms;
-};
-
-/* What to run. */
-struct engine_job {
-	char names[ENGINE_MAX_NAMES][SPEC_NAME_MAX]; /* or one "all" */
-	size_t nnames;
-	unsigned loop;     /* >= 1 */
-	int forever;
-	uint64_t stabilization_ms, testing_ms, recovery_ms; /* 0: as the file */
 };
 
 struct engine;
@@ -47,16 +41,17 @@ struct engine *engine_new(const struct engine_options *opt,
     struct metrics_registry *reg, struct sampler *sampler, char *err,
     size_t errlen);
 void engine_free(struct engine *e);
+const struct engine_options *engine_opts(const struct engine *e);
 
 /* Removes every fault the ledger lists. 0 when the ledger is empty
  * afterwards. */
 int engine_cleanup(struct engine *e);
 
-/* Starts a job; 0, or -1 with an error code ("unknown-scenario",
- * "bad-arguments", "busy") and message. On success `result` (may be NULL)
+/* Starts a job; 0, or -1 with an error code (PROTO_E_UNKNOWN_SCENARIO,
+ * _BAD_ARGUMENTS, _BUSY) and message. On success `result` (may be NULL)
  * gets the run's description (new reference). */
-int engine_start(struct engine *e, const struct engine_job *job,
-    json_t **result, const char **code, char *msg, size_t msglen);
+int engine_start(struct engine *e, const struct run_args *job,
+    json_t **result, enum proto_err *code, char *msg, size_t msglen);
 /* Aborts the current run (faults removed first, journaled aborted) and
  * the rest of the job. Returns whether something was running. */
 int engine_stop(struct engine *e, const char *reason);
@@ -66,14 +61,15 @@ int engine_tick(struct engine *e);
 /* Feeds queued loadgen samples to the current run. */
 void engine_samples(struct engine *e);
 
-/* Channel requests from reliabd: returns the reply (new reference), or
- * NULL for a message that needs no reply (a reply to our own request). */
-json_t *engine_request(struct engine *e, json_t *msg);
+/* What the list and status requests return (new references). */
+json_t *engine_list_json(struct engine *e);
+json_t *engine_status_json(struct engine *e);
+/* Reads the scenario files again. 0, or -1 on no memory. */
+int engine_reload(struct engine *e);
+size_t engine_catalogue_size(const struct engine *e);
+size_t engine_catalogue_errors(const struct engine *e);
 
 /* Status of the last job: 0 every run succeeded, 1 otherwise. */
 int engine_job_status(const struct engine *e);
-
-/* Parses "a,b,c" or "all" into a job. 0 or -1. */
-int engine_job_parse_names(struct engine_job *job, const char *list);
 
 #endif

@@ -3,12 +3,14 @@
 # The scenario-file parser alone (jansson only), so reliabd can link it.
 noinst_LIBRARIES += daemon/scenario/libscenario_spec.a
 daemon_scenario_libscenario_spec_a_SOURCES = \
-	daemon/scenario/spec.c daemon/scenario/spec.h
+	daemon/scenario/spec.c daemon/scenario/spec.h \
+	daemon/scenario/runargs.c daemon/scenario/runargs.h
 daemon_scenario_libscenario_spec_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 
 sbin_PROGRAMS += reliabd-scenario
 reliabd_scenario_SOURCES = \
 	daemon/scenario/main.c \
+	daemon/scenario/commands.c daemon/scenario/commands.h \
 	daemon/scenario/engine.c daemon/scenario/engine.h \
 	daemon/scenario/verdict.c daemon/scenario/verdict.h \
 	daemon/scenario/promtext.c daemon/scenario/promtext.h \
@@ -19,8 +21,9 @@ reliabd_scenario_SOURCES = \
 	daemon/scenario/ledger.c daemon/scenario/ledger.h \
 	daemon/scenario/journal.c daemon/scenario/journal.h
 reliabd_scenario_CFLAGS = $(AM_CFLAGS) $(LIBCURL_CFLAGS) $(JANSSON_CFLAGS) \
+	$(LIBEVENT_CFLAGS) \
 	-I$(top_srcdir)/daemon/scenario
-reliabd_scenario_LDADD = daemon/scenario/libscenario_spec.a $(RELIAB_LIBS) \
+reliabd_scenario_LDADD = daemon/scenario/libscenario_spec.a $(WORKER_LIBS) \
 	$(LIBCURL_LIBS) $(JANSSON_LIBS)
 
 # The built-in catalogue.

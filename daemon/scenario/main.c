@@ -4,29 +4,28 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <poll.h>
-#include <signal.h>
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
-#include "channel.h"
+#include "commands.h"
 #include "config.h"
 #include "duration.h"
 #include "engine.h"
 #include "ledger.h"
-#include "httpd.h"
 #include "log.h"
 #include "metrics.h"
 #include "sampler.h"
+#include "proto.h"
+#include "runargs.h"
 #include "util.h"
+#include "worker.h"
 
 #define PROG "reliabd-scenario"
-#define CHANNEL_LINE_MAX (64 * 1024)
 
 enum mode {
 	MODE_SERVE,
@@ -46,7 +45,7 @@ struct options {
 	const char *run;
 	const char *playlist;
 	struct engine_options eo;
-	struct engine_job job;
+	struct run_args job;
 	enum mode mode;
 	enum log_level level;
 };
@@ -113,7 +112,7 @@ get_duration(const char *opt, const char *v)
 {
 	uint64_t ms;
 
-	if (duration_parse(v, &ms) != 0 || ms == 0 || ms > SPEC_PHASE_MAX_MS)
+	if (run_args_parse_duration(v, &ms) != 0)
 		bad(opt, "a duration such as 250ms, 30s, 2m (at most 24h)");
 	return ms;
 }
@@ -205,19 +204,19 @@ parse_options(int argc, char **argv, struct options *o)
 			add_name("node", optarg, o->eo.nodes, &o->eo.nnodes);
 			break;
 		case O_RUN:
-			if (engine_job_parse_names(&o->job, optarg) != 0)
+			if (run_args_parse_names(&o->job, optarg) != 0)
 				bad("run", "NAME[,NAME...] or all");
 			o->run = optarg;
 			break;
 		case O_PLAYLIST:
 			/* An empty playlist (the config's default) is none. */
 			if (*optarg &&
-			    engine_job_parse_names(&o->job, optarg) != 0)
+			    run_args_parse_names(&o->job, optarg) != 0)
 				bad("playlist", "NAME[,NAME...] or all");
 			o->playlist = *optarg ? optarg : NULL;
 			break;
 		case O_LOOP:
-			if (parse_u64(optarg, 1, 1000000, &n) != 0)
+			if (parse_u64(optarg, 1, RUN_LOOP_MAX, &n) != 0)
 				bad("loop", "an integer 1..1000000");
 			o->job.loop = (unsigned)n;
 			break;
@@ -273,86 +272,6 @@ parse_options(int argc, char **argv, struct options *o)
 		o->mode = MODE_CHECK;
 }
 
-/* The channel's incoming bytes, cut into lines. */
-struct linebuf {
-	char buf[CHANNEL_LINE_MAX + 1];
-	size_t n;
-	int skipping; /* inside an over-long line */
-};
-
-static void
-handle_line(struct engine *e, const char *line, size_t len)
-{
-	json_error_t jerr;
-	json_t *msg, *reply;
-
-	msg = json_loadb(line, len, 0, &jerr);
-	if (!msg) {
-		reply = json_pack("{s:n,s:b,s:{s:s,s:s}}", "id", "ok", 0,
-		    "error", "code", "bad-request", "message", jerr.text);
-	} else {
-		reply = engine_request(e, msg);
-		json_decref(msg);
-	}
-	if (reply) {
-		if (channel_send(reply) != 0)
-			log_warn("cannot reply on the channel");
-		json_decref(reply);
-	}
-}
-
-/* Reads what is there; -1 when reliabd is gone. */
-static int
-read_channel(struct engine *e, int fd, struct linebuf *lb)
-{
-	for (;;) {
-		ssize_t r = read(fd, lb->buf + lb->n, CHANNEL_LINE_MAX - lb->n);
-		char *nl;
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			log_error("channel: %s", strerror(errno));
-			return -1;
-		}
-		if (r == 0)
-			return -1;
-		lb->n += (size_t)r;
-		while ((nl = memchr(lb->buf, '\n', lb->n)) != NULL) {
-			size_t len = (size_t)(nl - lb->buf);
-			if (!lb->skipping && len > 0)
-				handle_line(e, lb->buf, len);
-			lb->skipping = 0;
-			memmove(lb->buf, nl + 1, lb->n - len - 1);
-			lb->n -= len + 1;
-		}
-		if (lb->n == CHANNEL_LINE_MAX) {
-			log_warn("channel: line over %d bytes dropped",
-			    CHANNEL_LINE_MAX);
-			lb->n = 0;
-			lb->skipping = 1;
-		}
-	}
-}
-
-static int
-make_signalfd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	/* Blocked before any thread starts, so only the signalfd sees
-	 * them. */
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
-		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
 static void
 print_error(const char *msg, void *arg)
 {
@@ -360,21 +279,227 @@ print_error(const char *msg, void *arg)
 	fprintf(stderr, PROG ": %s\n", msg);
 }
 
+/* What the loop's callbacks share. */
+struct scenario_worker {
+	struct worker *w;
+	struct engine *e;
+	struct sampler *sampler;
+	struct event *tick_ev, *sample_ev;
+	int by_hand_run;   /* --run: exit when the job is done */
+};
+
+/* Advances the engine and sleeps until its next deadline. */
+static void
+reschedule(struct scenario_worker *sw)
+{
+	int ms = engine_tick(sw->e);
+	struct timeval tv;
+
+	if (sw->by_hand_run && !engine_busy(sw->e)) {
+		worker_exit(sw->w, engine_job_status(sw->e));
+		return;
+	}
+	evtimer_del(sw->tick_ev);
+	if (ms < 0)
+		return;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(sw->tick_ev, &tv);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	reschedule(arg);
+}
+
+static void
+on_samples(evutil_socket_t fd, short what, void *arg)
+{
+	struct scenario_worker *sw = arg;
+
+	(void)fd;
+	(void)what;
+	engine_samples(sw->e);
+	reschedule(sw);
+}
+
+static void
+after_request(void *arg)
+{
+	struct scenario_worker *sw = arg;
+
+	reschedule(sw);
+}
+
+static void
+on_stop(const char *reason, void *arg)
+{
+	struct scenario_worker *sw = arg;
+
+	engine_stop(sw->e, reason);
+}
+
+static void
+on_hup(void *arg)
+{
+	(void)arg;
+	log_info("SIGHUP: scenario files are read again at each list and "
+	    "start");
+}
+
+static long long
+request(const char *cmd, json_t *args, void *arg)
+{
+	struct scenario_worker *sw = arg;
+
+	return worker_request(sw->w, cmd, args);
+}
+
+static int
+list_or_check(const struct options *o)
+{
+	struct catalogue cat;
+	struct spec_names names = {o->eo.servers, o->eo.nservers,
+	    o->eo.nodes, 0};
+
+	if (catalogue_load(&cat, o->catalogue_dir, o->scenario_dir, &names,
+	    o->mode == MODE_CHECK ? print_error : NULL, NULL) != 0) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return 1;
+	}
+	if (o->mode == MODE_LIST) {
+		for (size_t i = 0; i < cat.n; i++) {
+			const struct scenario_spec *s = &cat.specs[i];
+			char a[32], b[32], c[32];
+			printf("%-24s %6s %6s %6s  %-7s %s\n", s->name,
+			    duration_format(s->stabilization_ms, a, sizeof a),
+			    duration_format(s->testing_ms, b, sizeof b),
+			    duration_format(s->recovery_ms, c, sizeof c),
+			    spec_source_text(s->source), s->description);
+		}
+	} else {
+		printf("%zu scenarios, %zu bad files skipped\n", cat.n,
+		    cat.errors);
+	}
+	catalogue_free(&cat);
+	return 0;
+}
+
+/* --cleanup: what the ledger lists goes, then exit. */
+static int
+cleanup_only(struct options *o)
+{
+	char err[512];
+	struct engine *e = engine_new(&o->eo, NULL, NULL, err, sizeof err);
+	int rc;
+
+	if (!e) {
+		log_error("%s", err);
+		return 1;
+	}
+	rc = engine_cleanup(e) == 0 ? 0 : 1;
+	engine_free(e);
+	return rc;
+}
+
+static int
+serve(struct options *o, struct worker *w, struct scenario_worker *sw)
+{
+	struct metrics_registry *reg = NULL;
+	char err[512];
+	int rc = 1;
+
+	reg = metrics_registry_new();
+	if (!reg || metrics_register_process(reg) != 0) {
+		log_error("cannot create the metrics registry");
+		goto out;
+	}
+	if (*o->loadgen_metrics) {
+		sw->sampler = sampler_start(o->loadgen_metrics, err,
+		    sizeof err);
+		if (!sw->sampler) {
+			log_error("%s", err);
+			goto out;
+		}
+		sw->sample_ev = event_new(worker_base(w),
+		    sampler_fd(sw->sampler), EV_READ | EV_PERSIST, on_samples,
+		    sw);
+		if (!sw->sample_ev || event_add(sw->sample_ev, NULL) < 0) {
+			log_error("cannot watch the sampler");
+			goto out;
+		}
+	}
+	sw->tick_ev = evtimer_new(worker_base(w), on_tick, sw);
+	if (!sw->tick_ev) {
+		log_error("out of memory");
+		goto out;
+	}
+	sw->e = engine_new(&o->eo, reg, sw->sampler, err, sizeof err);
+	if (!sw->e) {
+		log_error("%s", err);
+		goto out;
+	}
+	worker_set_commands(w, scenario_cmds, sw->e);
+	/* Whatever an earlier life left on the proxy goes first. */
+	if (engine_cleanup(sw->e) != 0)
+		log_warn("some faults in the ledger could not be removed yet; "
+		    "retrying");
+	if (worker_serve_metrics(w, o->metrics, reg, NULL, err,
+	    sizeof err) != 0) {
+		log_error("--metrics=%s: %s", o->metrics, err);
+		goto out;
+	}
+	sw->by_hand_run = o->run != NULL;
+	if (o->run || o->playlist) {
+		enum proto_err code;
+
+		if (o->playlist)
+			o->job.forever = 1;
+		if (engine_start(sw->e, &o->job, NULL, &code, err,
+		    sizeof err) != 0) {
+			fprintf(stderr, PROG ": --%s: %s\n",
+			    o->run ? "run" : "playlist", err);
+			rc = 2;
+			goto out;
+		}
+	}
+	reschedule(sw);
+	rc = worker_run(w);
+	/* A run interrupted any way leaves nothing on the proxy. */
+	if (engine_busy(sw->e))
+		engine_stop(sw->e, "worker exiting");
+	/* --run reports its runs' verdicts, an aborted one included. */
+	if (sw->by_hand_run && rc == 0)
+		rc = engine_job_status(sw->e);
+out:
+	worker_free(w);   /* the metrics server reads the registry */
+	if (sw->tick_ev)
+		event_free(sw->tick_ev);
+	if (sw->sample_ev)
+		event_free(sw->sample_ev);
+	engine_free(sw->e);
+	sampler_stop(sw->sampler);
+	if (reg)
+		metrics_registry_free(reg);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct options o;
+	struct scenario_worker sw;
+	struct worker_hooks hooks;
+	struct worker *w;
 	char **margv = NULL;
-	int margc = argc, rc = 0, sfd = -1, cfd, running = 1;
-	struct metrics_registry *reg = NULL;
-	struct metrics_server *srv = NULL;
-	struct sampler *sampler = NULL;
-	struct engine *e = NULL;
-	struct linebuf *lb = NULL;
+	int margc = argc, rc;
 	char err[512];
-	int by_hand_run;
 
 	memset(&o, 0, sizeof o);
+	memset(&sw, 0, sizeof sw);
 	o.metrics = "127.0.0.1:9091";
 	o.proxy_api = "127.0.0.1:8474";
 	o.state_dir = LOCALSTATEDIR "/lib/reliabd";
@@ -382,14 +507,14 @@ main(int argc, char **argv)
 	o.catalogue_dir = PKGDATADIR "/scenarios";
 	o.loadgen_metrics = "127.0.0.1:9090";
 	o.control_socket = RUNSTATEDIR "/reliabd/control.sock";
-	o.job.loop = 1;
+	run_args_init(&o.job);
 	o.level = LOG_LVL_INFO;
 	log_init(PROG, LOG_LVL_INFO);
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 ||
 		    strncmp(argv[i], "--config", 8) == 0) {
-			margc = config_merge_argv(argc, argv, WORKER_SCENARIO,
+			margc = config_merge_argv(argc, argv, KIND_SCENARIO,
 			    &margv, err, sizeof err);
 			if (margc < 0) {
 				fprintf(stderr, PROG ": %s\n", err);
@@ -410,37 +535,10 @@ main(int argc, char **argv)
 	o.eo.recovery_ms = o.job.recovery_ms;
 
 	if (o.mode == MODE_LIST || o.mode == MODE_CHECK) {
-		struct catalogue cat;
-		struct spec_names names = {o.eo.servers, o.eo.nservers,
-		    o.eo.nodes, 0};
-
-		if (catalogue_load(&cat, o.catalogue_dir, o.scenario_dir,
-		    &names, o.mode == MODE_CHECK ? print_error : NULL,
-		    NULL) != 0) {
-			fprintf(stderr, PROG ": out of memory\n");
-			return 1;
-		}
-		if (o.mode == MODE_LIST) {
-			for (size_t i = 0; i < cat.n; i++) {
-				const struct scenario_spec *s = &cat.specs[i];
-				char a[32], b[32], c[32];
-				printf("%-24s %6s %6s %6s  %-7s %s\n", s->name,
-				    duration_format(s->stabilization_ms, a,
-				    sizeof a),
-				    duration_format(s->testing_ms, b, sizeof b),
-				    duration_format(s->recovery_ms, c,
-				    sizeof c), spec_source_text(s->source),
-				    s->description);
-			}
-		} else {
-			printf("%zu scenarios, %zu bad files skipped\n", cat.n,
-			    cat.errors);
-		}
-		catalogue_free(&cat);
+		rc = list_or_check(&o);
 		config_argv_free(margv);
-		return 0;
+		return rc;
 	}
-
 	if (mkdir(o.state_dir, 0755) != 0 && errno != EEXIST) {
 		fprintf(stderr, PROG ": --state-dir: %s: %s\n", o.state_dir,
 		    strerror(errno));
@@ -452,165 +550,36 @@ main(int argc, char **argv)
 		config_argv_free(margv);
 		return 1;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	sfd = make_signalfd();
-	if (sfd < 0) {
-		log_error("signalfd: %s", strerror(errno));
+	memset(&hooks, 0, sizeof hooks);
+	hooks.on_stop = on_stop;
+	hooks.on_hup = on_hup;
+	hooks.after_request = after_request;
+	hooks.on_reply = scenario_on_reply;
+	hooks.arg = &sw;
+	/* --cleanup takes no channel; its signals wait for it to finish. */
+	w = worker_init(PROG, &hooks,
+	    o.mode == MODE_CLEANUP ? WORKER_NO_CHANNEL : 0);
+	if (!w) {
 		rc = 1;
 		goto out;
 	}
-	cfd = o.mode == MODE_CLEANUP ? -1 : channel_open();
-	o.eo.have_channel = cfd >= 0;
+	sw.w = w;
+	o.eo.have_channel = worker_has_channel(w);
+	o.eo.request = request;
+	o.eo.request_arg = &sw;
 	if (ledger_lock(o.state_dir, err, sizeof err) != 0) {
 		log_error("%s", err);
+		worker_free(w);
 		rc = 1;
 		goto out;
 	}
-
 	if (o.mode == MODE_CLEANUP) {
-		e = engine_new(&o.eo, NULL, NULL, err, sizeof err);
-		if (!e) {
-			log_error("%s", err);
-			rc = 1;
-			goto out;
-		}
-		rc = engine_cleanup(e) == 0 ? 0 : 1;
+		rc = cleanup_only(&o);
+		worker_free(w);
 		goto out;
 	}
-
-	reg = metrics_registry_new();
-	if (!reg || metrics_register_process(reg) != 0) {
-		log_error("cannot create the metrics registry");
-		rc = 1;
-		goto out;
-	}
-	if (*o.loadgen_metrics) {
-		sampler = sampler_start(o.loadgen_metrics, err, sizeof err);
-		if (!sampler) {
-			log_error("%s", err);
-			rc = 1;
-			goto out;
-		}
-	}
-	e = engine_new(&o.eo, reg, sampler, err, sizeof err);
-	if (!e) {
-		log_error("%s", err);
-		rc = 1;
-		goto out;
-	}
-	/* Whatever an earlier life left on the proxy goes first. */
-	if (engine_cleanup(e) != 0)
-		log_warn("some faults in the ledger could not be removed yet; "
-		    "retrying");
-	srv = metrics_server_start(o.metrics, reg, err, sizeof err);
-	if (!srv) {
-		log_error("--metrics=%s: %s", o.metrics, err);
-		rc = 1;
-		goto out;
-	}
-	{
-		struct hostport hp;
-		char addr[300], herr[64];
-
-		hostport_parse(o.metrics, &hp, herr, sizeof herr);
-		snprintf(addr, sizeof addr, strchr(hp.host, ':') ? "[%s]:%u" :
-		    "%s:%u", hp.host, metrics_server_port(srv));
-		log_info("serving /metrics on %s", addr);
-		channel_event("ready", json_pack("{s:s}", "metrics", addr));
-	}
-	if (cfd >= 0) {
-		lb = calloc(1, sizeof *lb);
-		if (!lb || fd_set_nonblock(cfd) != 0) {
-			log_error("channel setup failed");
-			rc = 1;
-			goto out;
-		}
-	}
-
-	by_hand_run = o.run != NULL;
-	if (o.run || o.playlist) {
-		const char *code;
-		if (o.playlist)
-			o.job.forever = 1;
-		if (engine_start(e, &o.job, NULL, &code, err,
-		    sizeof err) != 0) {
-			fprintf(stderr, PROG ": --%s: %s\n",
-			    o.run ? "run" : "playlist", err);
-			rc = 2;
-			goto out;
-		}
-	}
-
-	while (running) {
-		struct pollfd pfd[3];
-		nfds_t n = 0;
-		int timeout, sidx = -1, cidx = -1, pidx;
-
-		timeout = engine_tick(e);
-		if (by_hand_run && !engine_busy(e)) {
-			rc = engine_job_status(e);
-			break;
-		}
-		pfd[n].fd = sfd;
-		pfd[n++].events = POLLIN;
-		if (sampler) {
-			sidx = (int)n;
-			pfd[n].fd = sampler_fd(sampler);
-			pfd[n++].events = POLLIN;
-		}
-		if (cfd >= 0) {
-			cidx = (int)n;
-			pfd[n].fd = cfd;
-			pfd[n++].events = POLLIN;
-		}
-		if (poll(pfd, n, timeout) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("poll: %s", strerror(errno));
-			rc = 1;
-			break;
-		}
-		pidx = 0;
-		if (pfd[pidx].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof si) == sizeof si) {
-				if (si.ssi_signo == SIGHUP) {
-					log_info("SIGHUP: scenario files are "
-					    "read again at each list and "
-					    "start");
-					continue;
-				}
-				log_info("signal %u: stopping", si.ssi_signo);
-				engine_stop(e, "worker stopped by a signal");
-				running = 0;
-			}
-		}
-		if (sidx >= 0 && (pfd[sidx].revents & POLLIN))
-			engine_samples(e);
-		if (cidx >= 0 && pfd[cidx].revents &&
-		    read_channel(e, cfd, lb) != 0) {
-			log_warn("reliabd is gone: stopping");
-			engine_stop(e, "reliabd went away");
-			running = 0;
-		}
-	}
-	/* A run interrupted any way leaves nothing on the proxy. */
-	if (engine_busy(e))
-		engine_stop(e, "worker exiting");
-	/* --run reports its runs' verdicts, an aborted one included. */
-	if (by_hand_run && rc == 0)
-		rc = engine_job_status(e);
+	rc = serve(&o, w, &sw);
 out:
-	if (srv)
-		metrics_server_stop(srv);
-	engine_free(e);
-	sampler_stop(sampler);
-	if (reg)
-		metrics_registry_free(reg);
-	free(lb);
-	channel_close();
-	if (sfd >= 0)
-		close(sfd);
 	curl_global_cleanup();
 	config_argv_free(margv);
 	return rc;
