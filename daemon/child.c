@@ -1,4 +1,8 @@
-/* A supervised child: its state machine, its output and its channel. */
+/* A supervised child: its state machine, its process, its output and
+ * its channel. Every state change goes through child_set_state, which
+ * tells the one registered observer (the supervisor) the old and the new
+ * state; channel lines go to the one registered reader. Neither is called
+ * by name, so nothing here calls up into the files that use it. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,22 +18,6 @@
 #include "util.h"
 
 #define CHILD_OUT_LINE_MAX 4096
-
-const char *
-child_kind_text(enum child_kind kind)
-{
-	switch (kind) {
-	case CHILD_NODE:
-		return "node";
-	case CHILD_PROXY:
-		return "proxy";
-	case CHILD_LOADGEN:
-		return "loadgen";
-	case CHILD_SCENARIO:
-		return "scenario";
-	}
-	return "unknown";
-}
 
 const char *
 child_state_text(enum child_state st)
@@ -53,10 +41,20 @@ child_state_text(enum child_state st)
 	return "unknown";
 }
 
+static child_changed_fn on_changed;
+static child_line_fn on_line;
+
+void
+child_hooks(child_changed_fn changed, child_line_fn line)
+{
+	on_changed = changed;
+	on_line = line;
+}
+
 static void child_set_state(struct child *c, enum child_state st);
 
 struct child *
-child_new(struct reliabd *d, const char *name, enum child_kind kind,
+child_new(struct reliabd *d, const char *name, enum kind kind,
     char **argv, const char *metrics_addr)
 {
 	struct child *c = calloc(1, sizeof(*c));
@@ -100,8 +98,8 @@ child_free(struct child *c)
 {
 	if (c == NULL)
 		return;
-	cmd_forward_fail_all(c, "reliabd is shutting down");
-	cmd_forward_drop_child(c->d, c);
+	pending_fail_all(c, "reliabd is shutting down");
+	pending_forget_child(c->d, c);
 	child_close_io(c);
 	if (c->timer)
 		event_free(c->timer);
@@ -125,7 +123,7 @@ child_find(struct reliabd *d, const char *name)
 }
 
 struct child *
-child_find_kind(struct reliabd *d, enum child_kind kind)
+child_find_kind(struct reliabd *d, enum kind kind)
 {
 	struct child *c;
 
@@ -190,42 +188,6 @@ child_out_event(struct bufferevent *bev, short what, void *arg)
 /* ---- channel ------------------------------------------------------- */
 
 static void
-child_chan_line(struct child *c, const char *line, size_t len)
-{
-	struct proto_msg msg;
-	char err[256];
-
-	if (proto_decode_msg(line, len, &msg, err, sizeof(err)) != PROTO_OK) {
-		log_warn("%s: bad message on channel: %s", c->name, err);
-		return;
-	}
-	switch (msg.kind) {
-	case PROTO_MSG_EVENT:
-		events_from_child(c, msg.root);
-		break;
-	case PROTO_MSG_REPLY:
-		cmd_forward_reply(c, &msg);
-		break;
-	case PROTO_MSG_REQUEST: {
-		struct proto_request req;
-		struct cmd_ctx ctx = { .d = c->d, .from = c };
-		enum proto_err e;
-
-		e = proto_decode_request(line, len, &req, err, sizeof(err));
-		ctx.id = req.id;
-		if (e != PROTO_OK) {
-			cmd_reply(&ctx, proto_reply_error(req.id, e, "%s", err));
-			break;
-		}
-		cmd_dispatch(&ctx, &req);
-		proto_request_clear(&req);
-		break;
-	}
-	}
-	proto_msg_clear(&msg);
-}
-
-static void
 child_chan_read(struct bufferevent *bev, void *arg)
 {
 	struct child *c = arg;
@@ -247,7 +209,8 @@ child_chan_read(struct bufferevent *bev, void *arg)
 				    c->name);
 				continue;
 			}
-			child_chan_line(c, line, len);
+			if (on_line)
+				on_line(c, line, len);
 			if (c->chan != bev)
 				return; /* closed under us */
 		}
@@ -263,31 +226,8 @@ child_chan_event(struct bufferevent *bev, short what, void *arg)
 	if (c->chan == bev) {
 		bufferevent_free(c->chan);
 		c->chan = NULL;
-		cmd_forward_fail_all(c, "the worker closed its channel");
+		pending_fail_all(c, "the worker closed its channel");
 	}
-}
-
-int
-child_write(struct child *c, const char *line, size_t len)
-{
-	if (c->chan == NULL)
-		return -1;
-	return bufferevent_write(c->chan, line, len);
-}
-
-int
-child_send(struct child *c, const json_t *msg)
-{
-	size_t len;
-	char *s;
-	int rc;
-
-	s = proto_encode(msg, &len);
-	if (s == NULL)
-		return -1;
-	rc = child_write(c, s, len);
-	free(s);
-	return rc;
 }
 
 /* ---- lifecycle ----------------------------------------------------- */
@@ -295,12 +235,15 @@ child_send(struct child *c, const json_t *msg)
 static void
 child_set_state(struct child *c, enum child_state st)
 {
-	if (c->state == st)
+	enum child_state old = c->state;
+
+	if (old == st)
 		return;
-	log_debug("%s: %s -> %s", c->name, child_state_text(c->state),
+	log_debug("%s: %s -> %s", c->name, child_state_text(old),
 	    child_state_text(st));
 	c->state = st;
-	daemon_child_changed(c->d, c);
+	if (on_changed)
+		on_changed(c, old, st);
 }
 
 static void
@@ -349,7 +292,7 @@ int
 child_start(struct child *c)
 {
 	int chan_fd, out_fd;
-	int worker = c->kind != CHILD_NODE;
+	int worker = c->kind != KIND_NODE;
 	pid_t pid;
 
 	if (c->pid > 0)
@@ -357,7 +300,8 @@ child_start(struct child *c)
 	if (c->timer)
 		evtimer_del(c->timer);
 	c->want_up = 1;
-	pid = spawn_child(c->argv, worker, &chan_fd, &out_fd);
+	pid = (c->d->spawn ? c->d->spawn : spawn_child)(c->argv, worker,
+	    &chan_fd, &out_fd);
 	if (pid < 0) {
 		uint64_t delay;
 
@@ -367,6 +311,7 @@ child_start(struct child *c)
 			child_set_state(c, CHILD_FATAL);
 			return -1;
 		}
+		c->restart_in_ms = delay;
 		child_set_state(c, CHILD_BACKOFF);
 		child_arm(c, delay);
 		return -1;
@@ -458,8 +403,22 @@ child_kill_hold(struct child *c, uint64_t hold_ms)
 	child_arm(c, hold_ms);
 }
 
-static void
-status_text(int status, char *buf, size_t len)
+void
+child_ready(struct child *c, const char *addr)
+{
+	/* Late news from a worker already told to stop must not make it
+	 * "running" again (and so never SIGKILLed). */
+	if (c->state != CHILD_STARTING)
+		return;
+	if (addr && strlen(addr) < sizeof(c->metrics_live))
+		strlcpy_r(c->metrics_live, addr, sizeof(c->metrics_live));
+	log_info("%s: ready (metrics on %s)", c->name,
+	    c->metrics_live[0] ? c->metrics_live : "?");
+	child_set_state(c, CHILD_RUNNING);
+}
+
+void
+child_exit_text(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
 		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
@@ -495,7 +454,7 @@ child_reaped(struct child *c, int status)
 	uint64_t ran = now_mono_ms() - c->started_ms, delay;
 	char how[64];
 
-	status_text(status, how, sizeof(how));
+	child_exit_text(status, how, sizeof(how));
 	c->pid = -1;
 	c->exited = 1;
 	c->last_status = status;
@@ -504,7 +463,7 @@ child_reaped(struct child *c, int status)
 	child_drain(c->out, c, child_out_read);
 	child_drain(c->chan, c, child_chan_read);
 	child_close_io(c);
-	cmd_forward_fail_all(c, "the worker exited");
+	pending_fail_all(c, "the worker exited");
 	if (c->timer)
 		evtimer_del(c->timer);
 
@@ -521,7 +480,9 @@ child_reaped(struct child *c, int status)
 		    c->name, (unsigned long long)c->hold_ms);
 		c->restarts++;
 		child_arm(c, c->hold_ms);
-		daemon_child_changed(c->d, c);
+		/* Same state, one more restart: the observer counts it. */
+		if (on_changed)
+			on_changed(c, c->state, c->state);
 		return;
 	default:
 		break;
@@ -537,19 +498,14 @@ child_reaped(struct child *c, int status)
 		    c->name, how, c->failures,
 		    (unsigned long long)c->d->backoff.stable_ms);
 		child_set_state(c, CHILD_FATAL);
-		events_emit(c->d, "child-fatal",
-		    json_pack("{s:s, s:s}", "name", c->name, "last_exit", how));
 		return;
 	}
 	c->restarts++;
 	log_warn("%s: died (%s) after %llu ms; restart %u in %llu ms",
 	    c->name, how, (unsigned long long)ran, c->restarts,
 	    (unsigned long long)delay);
+	c->restart_in_ms = delay;
 	child_set_state(c, CHILD_BACKOFF);
-	events_emit(c->d, "child-exit",
-	    json_pack("{s:s, s:s, s:I, s:I}", "name", c->name, "last_exit", how,
-		"restarts", (json_int_t)c->restarts, "restart_in_ms",
-		(json_int_t)delay));
 	child_arm(c, delay);
 }
 
@@ -560,7 +516,7 @@ child_status_json(const struct child *c)
 	char how[64];
 
 	o = json_pack("{s:s, s:s, s:s, s:I}", "name", c->name, "kind",
-	    child_kind_text(c->kind), "state", child_state_text(c->state),
+	    kind_text(c->kind), "state", child_state_text(c->state),
 	    "restarts", (json_int_t)c->restarts);
 	if (o == NULL)
 		return NULL;
@@ -571,7 +527,7 @@ child_status_json(const struct child *c)
 				   1000.0)
 		       : json_null());
 	if (c->exited) {
-		status_text(c->last_status, how, sizeof(how));
+		child_exit_text(c->last_status, how, sizeof(how));
 		json_object_set_new(o, "last_exit", json_string(how));
 	} else {
 		json_object_set_new(o, "last_exit", json_null());

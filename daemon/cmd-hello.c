@@ -4,7 +4,7 @@
 #include "ac-config.h"
 #include "reliabd.h"
 
-json_t *
+static json_t *
 cmd_hello(struct cmd_ctx *ctx, json_t *args)
 {
 	(void)args;
@@ -13,3 +13,12 @@ cmd_hello(struct cmd_ctx *ctx, json_t *args)
 		PROTO_VERSION, "version", PACKAGE_VERSION, "pid",
 		(json_int_t)getpid()));
 }
+
+static const char *const no_args[] = { NULL };
+
+const struct cmd_entry cmd_hello_entry = {
+	.name = "hello",
+	.fn = cmd_hello,
+	.args = no_args,
+	.help = "protocol and program versions",
+};

@@ -4,7 +4,7 @@
 
 #include "reliabd.h"
 
-json_t *
+static json_t *
 cmd_load(struct cmd_ctx *ctx, json_t *args)
 {
 	const char *action = NULL;
@@ -18,7 +18,7 @@ cmd_load(struct cmd_ctx *ctx, json_t *args)
 		return proto_reply_error(ctx->id, PROTO_E_BAD_ARGUMENTS,
 		    "action must be \"start\" or \"stop\", not \"%.32s\"",
 		    action);
-	c = child_find_kind(ctx->d, CHILD_LOADGEN);
+	c = child_find_kind(ctx->d, KIND_LOADGEN);
 	if (c == NULL)
 		return proto_reply_error(ctx->id, PROTO_E_UNAVAILABLE,
 		    "no load generator is configured");
@@ -39,3 +39,12 @@ cmd_load(struct cmd_ctx *ctx, json_t *args)
 	    json_pack("{s:s, s:s}", "loadgen", child_state_text(c->state),
 		"action", action));
 }
+
+static const char *const load_args[] = { "action", NULL };
+
+const struct cmd_entry cmd_load_entry = {
+	.name = "load",
+	.fn = cmd_load,
+	.args = load_args,
+	.help = "start or stop the load generator",
+};

@@ -4,7 +4,7 @@
 
 #define NODE_DOWN_MAX_MS (10 * 60 * 1000)
 
-json_t *
+static json_t *
 cmd_node_restart(struct cmd_ctx *ctx, json_t *args)
 {
 	const char *name = NULL;
@@ -18,7 +18,7 @@ cmd_node_restart(struct cmd_ctx *ctx, json_t *args)
 		return proto_reply_error(ctx->id, PROTO_E_BAD_ARGUMENTS, "%s",
 		    msg);
 	c = child_find(ctx->d, name);
-	if (c == NULL || c->kind != CHILD_NODE || c->removed)
+	if (c == NULL || c->kind != KIND_NODE || c->removed)
 		return proto_reply_error(ctx->id, PROTO_E_NOT_FOUND,
 		    "no managed node named \"%.64s\"", name);
 	if (ctx->d->state == DAEMON_STOPPING || !c->want_up)
@@ -28,3 +28,12 @@ cmd_node_restart(struct cmd_ctx *ctx, json_t *args)
 	return proto_reply_ok(ctx->id,
 	    json_pack("{s:s, s:I}", "node", c->name, "down_ms", down_ms));
 }
+
+static const char *const node_args[] = { "name", "down_ms", NULL };
+
+const struct cmd_entry cmd_node_restart_entry = {
+	.name = "node-restart",
+	.fn = cmd_node_restart,
+	.args = node_args,
+	.help = "kill a managed node and start it again after down_ms",
+};

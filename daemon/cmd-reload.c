@@ -1,7 +1,7 @@
 /* reload: re-read the config; a bad one is rejected and the old kept. */
 #include "reliabd.h"
 
-json_t *
+static json_t *
 cmd_reload(struct cmd_ctx *ctx, json_t *args)
 {
 	char err[1024];
@@ -12,3 +12,12 @@ cmd_reload(struct cmd_ctx *ctx, json_t *args)
 	return proto_reply_ok(ctx->id,
 	    json_pack("{s:s}", "config", ctx->d->config_path));
 }
+
+static const char *const no_args[] = { NULL };
+
+const struct cmd_entry cmd_reload_entry = {
+	.name = "reload",
+	.fn = cmd_reload,
+	.args = no_args,
+	.help = "re-read the config",
+};

@@ -32,7 +32,7 @@ runs_fit(json_t *runs)
 	return keep < n;
 }
 
-json_t *
+static json_t *
 cmd_runs(struct cmd_ctx *ctx, json_t *args)
 {
 	json_int_t last = 20;
@@ -50,3 +50,12 @@ cmd_runs(struct cmd_ctx *ctx, json_t *args)
 	return proto_reply_ok(ctx->id, json_pack("{s:o, s:b}", "runs", runs,
 					   "truncated", runs_fit(runs)));
 }
+
+static const char *const runs_args[] = { "last", NULL };
+
+const struct cmd_entry cmd_runs_entry = {
+	.name = "runs",
+	.fn = cmd_runs,
+	.args = runs_args,
+	.help = "the last runs from the journal",
+};

@@ -1,7 +1,7 @@
 /* show: one run from the journal, by id or unique id prefix. */
 #include "reliabd.h"
 
-json_t *
+static json_t *
 cmd_show(struct cmd_ctx *ctx, json_t *args)
 {
 	const char *id = NULL;
@@ -18,3 +18,12 @@ cmd_show(struct cmd_ctx *ctx, json_t *args)
 		    msg[0] ? msg : "no such run");
 	return proto_reply_ok(ctx->id, json_pack("{s:o}", "run", run));
 }
+
+static const char *const show_args[] = { "run", NULL };
+
+const struct cmd_entry cmd_show_entry = {
+	.name = "show",
+	.fn = cmd_show,
+	.args = show_args,
+	.help = "one run from the journal",
+};

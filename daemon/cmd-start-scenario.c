@@ -3,7 +3,7 @@
 
 #define LOOP_MAX 1000000
 
-json_t *
+static json_t *
 cmd_start_scenario(struct cmd_ctx *ctx, json_t *args)
 {
 	const json_t *names = json_object_get(args, "names");
@@ -36,5 +36,15 @@ cmd_start_scenario(struct cmd_ctx *ctx, json_t *args)
 			sizeof(msg)) < 0)
 			return proto_reply_error(ctx->id,
 			    PROTO_E_BAD_ARGUMENTS, "%s", msg);
-	return cmd_forward(ctx, CHILD_SCENARIO, "start-scenario", args, 5000);
+	return cmd_forward(ctx, KIND_SCENARIO, "start-scenario", args, 5000);
 }
+
+static const char *const start_args[] = { "names", "loop", "forever",
+	"stabilization", "testing", "recovery", NULL };
+
+const struct cmd_entry cmd_start_scenario_entry = {
+	.name = "start-scenario",
+	.fn = cmd_start_scenario,
+	.args = start_args,
+	.help = "run scenarios (names, loop, forever, phase overrides)",
+};

@@ -5,7 +5,7 @@
 #include "reliabd.h"
 #include "util.h"
 
-json_t *
+static json_t *
 cmd_status(struct cmd_ctx *ctx, json_t *args)
 {
 	struct reliabd *d = ctx->d;
@@ -26,15 +26,24 @@ cmd_status(struct cmd_ctx *ctx, json_t *args)
 		    "out of memory");
 	TAILQ_FOREACH(c, &d->children, entry)
 		json_array_append_new(children, child_status_json(c));
-	lg = child_find_kind(d, CHILD_LOADGEN);
+	lg = child_find_kind(d, KIND_LOADGEN);
 	if (lg && lg->last_stats && lg->state == CHILD_RUNNING)
 		json_object_set(res, "load", lg->last_stats);
 	else
 		json_object_set_new(res, "load", json_null());
-	sc = child_find_kind(d, CHILD_SCENARIO);
+	sc = child_find_kind(d, KIND_SCENARIO);
 	if (sc && sc->last_phase && sc->state == CHILD_RUNNING)
 		json_object_set(res, "scenario", sc->last_phase);
 	else
 		json_object_set_new(res, "scenario", json_null());
 	return proto_reply_ok(ctx->id, res);
 }
+
+static const char *const no_args[] = { NULL };
+
+const struct cmd_entry cmd_status_entry = {
+	.name = "status",
+	.fn = cmd_status,
+	.args = no_args,
+	.help = "children, current run, load",
+};

@@ -78,7 +78,7 @@ dmetrics_stop(struct reliabd *d)
 void
 dmetrics_child(struct reliabd *d, struct child *c)
 {
-	const char *kind = child_kind_text(c->kind);
+	const char *kind = kind_text(c->kind);
 	static const enum child_state states[] = { CHILD_STOPPED,
 		CHILD_STARTING, CHILD_RUNNING, CHILD_BACKOFF, CHILD_STOPPING,
 		CHILD_HELD, CHILD_FATAL };

@@ -25,23 +25,6 @@ events_emit(struct reliabd *d, const char *name, json_t *fields)
 	json_decref(ev);
 }
 
-static void
-events_ready(struct child *c, json_t *msg)
-{
-	const char *addr = json_string_value(json_object_get(msg, "metrics"));
-
-	/* Late news from a worker already told to stop must not make it
-	 * "running" again (and so never SIGKILLed). */
-	if (c->state != CHILD_STARTING)
-		return;
-	if (addr && strlen(addr) < sizeof(c->metrics_live))
-		strlcpy_r(c->metrics_live, addr, sizeof(c->metrics_live));
-	c->state = CHILD_RUNNING;
-	log_info("%s: ready (metrics on %s)", c->name,
-	    c->metrics_live[0] ? c->metrics_live : "?");
-	daemon_child_changed(c->d, c);
-}
-
 void
 events_from_child(struct child *c, json_t *msg)
 {
@@ -51,7 +34,8 @@ events_from_child(struct child *c, json_t *msg)
 	if (name == NULL || strlen(name) > EVENT_FIELD_MAX)
 		return;
 	if (strcmp(name, "ready") == 0) {
-		events_ready(c, msg);
+		child_ready(c,
+		    json_string_value(json_object_get(msg, "metrics")));
 	} else if (strcmp(name, "stats") == 0) {
 		json_decref(c->last_stats);
 		c->last_stats = json_incref(msg);

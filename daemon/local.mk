@@ -2,9 +2,11 @@
 sbin_PROGRAMS += reliabd
 reliabd_SOURCES = \
 	daemon/main.c daemon/reliabd.h \
+	daemon/supervisor.c daemon/reload.c daemon/daemon.c \
 	daemon/backoff.c daemon/backoff.h \
-	daemon/child.c daemon/spawn.c daemon/workers.c \
-	daemon/control.c daemon/cmd.c \
+	daemon/child.c daemon/pending.c daemon/reply.c daemon/route.c \
+	daemon/spawn.c daemon/workers.c \
+	daemon/control.c daemon/cmd.c daemon/forward.c \
 	daemon/cmd-hello.c daemon/cmd-status.c daemon/cmd-reload.c \
 	daemon/cmd-watch.c daemon/cmd-load.c daemon/cmd-node-restart.c \
 	daemon/cmd-list.c daemon/cmd-start-scenario.c daemon/cmd-stop.c \

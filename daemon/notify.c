@@ -62,7 +62,7 @@ notify_status(struct reliabd *d)
 	size_t n = 0;
 
 	line[0] = '\0';
-	sc = child_find_kind(d, CHILD_SCENARIO);
+	sc = child_find_kind(d, KIND_SCENARIO);
 	if (sc && sc->last_phase && sc->state == CHILD_RUNNING) {
 		const char *ph = json_string_value(
 		    json_object_get(sc->last_phase, "phase"));
@@ -82,7 +82,7 @@ notify_status(struct reliabd *d)
 			    left > 0 ? left : 0);
 		}
 	}
-	lg = child_find_kind(d, CHILD_LOADGEN);
+	lg = child_find_kind(d, KIND_LOADGEN);
 	if (lg && lg->last_stats && lg->state == CHILD_RUNNING && n < sizeof(line))
 		n += (size_t)snprintf(line + n, sizeof(line) - n,
 		    "%.0f ops/s, %.2f%% errors; ",

@@ -1,39 +1,45 @@
 /* reliabd, the supervisor: shared state and the interfaces between its
  * files. One libevent loop owns everything here; nothing is touched from
- * another thread except the metrics (atomics). */
+ * another thread except the metrics (atomics).
+ *
+ * The files call one another downwards only (tests/integration/
+ * layout_lint.sh checks it): main, supervisor, reload, control, route,
+ * events, cmd and cmd-*, workers, notify, dmetrics, child, pending,
+ * reply, spawn, backoff, daemon, journal. A lower file that must reach
+ * a higher one is handed a function pointer (child_hooks, conn_write). */
 #ifndef RELIABD_RELIABD_H
 #define RELIABD_RELIABD_H
 
 #include <event2/event.h>
 #include <event2/bufferevent.h>
 #include <jansson.h>
-#include <sys/queue.h>
 #include <sys/types.h>
 
 #include "backoff.h"
 #include "config.h"
 #include "frame.h"
 #include "proto.h"
-
-#ifndef TAILQ_FOREACH_SAFE
-#define TAILQ_FOREACH_SAFE(var, head, field, tvar)                             \
-	for ((var) = TAILQ_FIRST(head);                                        \
-	     (var) && ((tvar) = TAILQ_NEXT(var, field), 1); (var) = (tvar))
-#endif
+#include "queue.h"
 
 struct metrics_registry;
 struct metrics_server;
 struct metric;
+struct ctl_conn;
+struct reliabd;
+
+/* ---- the daemon's own state (daemon.c) ---------------------------- */
+
+enum daemon_state {
+	DAEMON_STARTING,
+	DAEMON_RUNNING,
+	DAEMON_RELOADING,
+	DAEMON_STOPPING,
+};
+const char *daemon_state_text(enum daemon_state st);
+/* The one place d->state changes. */
+void daemon_set_state(struct reliabd *d, enum daemon_state st);
 
 /* ---- children (child.c) ------------------------------------------- */
-
-enum child_kind {
-	CHILD_NODE,
-	CHILD_PROXY,
-	CHILD_LOADGEN,
-	CHILD_SCENARIO,
-};
-const char *child_kind_text(enum child_kind kind);
 
 enum child_state {
 	CHILD_STOPPED,  /* not running, not to be started */
@@ -52,22 +58,23 @@ struct child {
 	TAILQ_ENTRY(child) entry;
 	struct reliabd *d;
 	char name[CONFIG_NAME_MAX];
-	enum child_kind kind;
+	enum kind kind;              /* KIND_NODE, _PROXY, _LOADGEN, _SCENARIO */
 	char **argv;                 /* argv[0] is the program's path */
 	char metrics_addr[CONFIG_NAME_MAX]; /* configured; "" for nodes */
 	char metrics_live[CONFIG_NAME_MAX]; /* as the worker reported it */
 
-	enum child_state state;
+	enum child_state state;      /* child_set_state() alone writes it */
 	int want_up;                 /* what the operator wants */
 	pid_t pid;
 	uint64_t started_ms;         /* monotonic */
 	double started_wall;
 	unsigned restarts;
-	unsigned failures;
-	int removed;                 /* dropped by a reload; freed once down */           /* quick deaths in a row */
+	unsigned failures;           /* quick deaths in a row */
+	int removed;                 /* dropped by a reload; freed once down */
 	int exited;                  /* last_status is meaningful */
 	int last_status;             /* as from waitpid */
 	uint64_t hold_ms;            /* for CHILD_HELD */
+	uint64_t restart_in_ms;      /* for CHILD_BACKOFF */
 
 	struct event *timer;         /* back-off, hold, or kill deadline */
 	struct bufferevent *chan;    /* JSON lines both ways (workers) */
@@ -78,14 +85,24 @@ struct child {
 	json_t *last_stats;          /* loadgen "stats" event */
 	json_t *last_phase;          /* scenario "phase" event */
 	json_int_t next_req_id;
-	TAILQ_HEAD(, pending) pending;
+	TAILQ_HEAD(, pending) pending; /* pending.c's */
 
 	struct metric *m_up, *m_restarts, *m_last_exit;
 };
 TAILQ_HEAD(child_list, child);
 
-struct child *child_new(struct reliabd *d, const char *name,
-    enum child_kind kind, char **argv, const char *metrics_addr);
+/* Told every state change, with the old and the new state; old == new
+ * when only a figure changed (a held node's kill counted as a restart). */
+typedef void (*child_changed_fn)(struct child *c, enum child_state old,
+    enum child_state new);
+/* Given each line a worker writes on its channel. */
+typedef void (*child_line_fn)(struct child *c, const char *line, size_t len);
+/* The one observer of every child, and the one reader of their channels
+ * (the supervisor's); either may be NULL. */
+void child_hooks(child_changed_fn changed, child_line_fn line);
+
+struct child *child_new(struct reliabd *d, const char *name, enum kind kind,
+    char **argv, const char *metrics_addr);
 void child_free(struct child *c);
 int child_start(struct child *c);
 /* SIGTERM now, SIGKILL after the grace period; not restarted. */
@@ -94,15 +111,15 @@ void child_stop(struct child *c);
 void child_restart(struct child *c);
 /* SIGKILL now; started again after hold_ms. */
 void child_kill_hold(struct child *c, uint64_t hold_ms);
+/* The worker said "ready" (serving metrics on addr, which may be NULL). */
+void child_ready(struct child *c, const char *addr);
 void child_reaped(struct child *c, int status);
 struct child *child_find(struct reliabd *d, const char *name);
-struct child *child_find_kind(struct reliabd *d, enum child_kind kind);
+struct child *child_find_kind(struct reliabd *d, enum kind kind);
 struct child *child_find_pid(struct reliabd *d, pid_t pid);
 json_t *child_status_json(const struct child *c);
-/* Sends a JSON line on the child's channel; -1 if it has none. */
-int child_send(struct child *c, const json_t *msg);
-/* The same for a line already encoded (with its newline). */
-int child_write(struct child *c, const char *line, size_t len);
+/* "exit 3", "signal 9 (Killed)": a waitpid status for people. */
+void child_exit_text(int status, char *buf, size_t len);
 
 /* ---- spawning (spawn.c) ------------------------------------------- */
 
@@ -110,6 +127,8 @@ int child_write(struct child *c, const char *line, size_t len);
  * pipe; the child dies with reliabd. Returns the pid or -1. */
 pid_t spawn_child(char *const argv[], int want_channel, int *chan_fd,
     int *out_fd);
+typedef pid_t (*spawn_fn)(char *const argv[], int want_channel,
+    int *chan_fd, int *out_fd);
 
 /* ---- the set of children from the config (workers.c) -------------- */
 
@@ -119,9 +138,13 @@ int workers_build(struct reliabd *d, const struct config *cfg,
  * worker with --cleanup and waits a bounded time). */
 void workers_cleanup_faults(const struct config *cfg);
 
-/* ---- control socket (control.c) ----------------------------------- */
+/* ---- reload: the new config against the running children (reload.c) */
 
-struct ctl_conn;
+int daemon_reload(struct reliabd *d, char *err, size_t errlen);
+/* Frees the children a reload dropped once they are down. */
+void reload_sweep(struct reliabd *d);
+
+/* ---- control socket (control.c) ----------------------------------- */
 
 int control_listen(struct reliabd *d, const char *path, int activated_fd,
     char *err, size_t errlen);
@@ -133,7 +156,7 @@ void control_set_watch(struct ctl_conn *conn);
 void control_broadcast(struct reliabd *d, const json_t *event);
 unsigned control_nconns(const struct reliabd *d);
 
-/* ---- commands (cmd.c and cmd-*.c) --------------------------------- */
+/* ---- commands (cmd.c lists the cmd-*.c) --------------------------------- */
 
 /* Where a request came from, and where its reply goes. */
 struct cmd_ctx {
@@ -147,38 +170,66 @@ struct cmd_ctx {
  * (forwarded to a worker). */
 typedef json_t *(*cmd_fn)(struct cmd_ctx *ctx, json_t *args);
 
+/* Each cmd-NAME.c exports one cmd_NAME_entry; cmd.c lists them. */
 struct cmd_entry {
 	const char *name;
 	cmd_fn fn;
 	const char *const *args; /* accepted argument names */
 	const char *help;
 };
-extern const struct cmd_entry cmd_table[];
+extern const struct cmd_entry *const cmd_table[];
 extern const size_t cmd_table_len;
 
-void cmd_dispatch(struct cmd_ctx *ctx, struct proto_request *req);
-void cmd_reply(struct cmd_ctx *ctx, json_t *reply);
-/* Forwards to a worker's channel; the reply goes back to ctx when it
- * comes, or "timeout" after timeout_ms. */
-json_t *cmd_forward(struct cmd_ctx *ctx, enum child_kind kind,
-    const char *cmd, json_t *args, uint64_t timeout_ms);
-void cmd_forward_reply(struct child *c, struct proto_msg *msg);
-void cmd_forward_drop_conn(struct reliabd *d, struct ctl_conn *conn);
-void cmd_forward_fail_all(struct child *c, const char *why);
-/* A child is going away: requests it made get no reply. */
-void cmd_forward_drop_child(struct reliabd *d, struct child *gone);
+extern const struct cmd_entry cmd_hello_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_start_scenario_entry;
+extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_runs_entry;
+extern const struct cmd_entry cmd_show_entry;
+extern const struct cmd_entry cmd_reload_entry;
+extern const struct cmd_entry cmd_load_entry;
+extern const struct cmd_entry cmd_node_restart_entry;
+extern const struct cmd_entry cmd_watch_entry;
 
-json_t *cmd_hello(struct cmd_ctx *, json_t *);
-json_t *cmd_status(struct cmd_ctx *, json_t *);
-json_t *cmd_load(struct cmd_ctx *, json_t *);
-json_t *cmd_node_restart(struct cmd_ctx *, json_t *);
-json_t *cmd_reload(struct cmd_ctx *, json_t *);
-json_t *cmd_watch(struct cmd_ctx *, json_t *);
-json_t *cmd_list(struct cmd_ctx *, json_t *);
-json_t *cmd_start_scenario(struct cmd_ctx *, json_t *);
-json_t *cmd_stop(struct cmd_ctx *, json_t *);
-json_t *cmd_runs(struct cmd_ctx *, json_t *);
-json_t *cmd_show(struct cmd_ctx *, json_t *);
+void cmd_dispatch(struct cmd_ctx *ctx, struct proto_request *req);
+
+/* ---- commands a worker answers (forward.c) ------------------------ */
+
+/* Forwards to a worker's channel; the reply goes back to ctx when it
+ * comes, or "timeout" after timeout_ms. NULL, or an error reply now. */
+json_t *cmd_forward(struct cmd_ctx *ctx, enum kind kind, const char *cmd,
+    json_t *args, uint64_t timeout_ms);
+/* A control client went away: replies meant for it are dropped. */
+void cmd_forward_drop_conn(struct reliabd *d, struct ctl_conn *conn);
+
+/* ---- requests forwarded to a worker, awaiting its reply (pending.c) */
+
+/* Sends cmd to c and remembers where the reply goes; 0 or -1. */
+int pending_add(struct child *c, const struct cmd_ctx *ctx, const char *cmd,
+    const json_t *args, uint64_t timeout_ms);
+/* A worker's reply: passed on to whoever asked. */
+void pending_reply(struct child *c, const struct proto_msg *msg);
+/* Every request c has not answered gets an "unavailable" error. */
+void pending_fail_all(struct child *c, const char *why);
+void pending_forget_conn(struct reliabd *d, struct ctl_conn *conn);
+/* A child is going away: requests it made get no reply. */
+void pending_forget_child(struct reliabd *d, struct child *gone);
+
+/* ---- lines out: replies, and messages to a worker (reply.c) ------- */
+
+/* Sends a reply (and frees it) to whoever asked; never drops it
+ * silently: one too long to send becomes an error reply. */
+void reply_send(struct cmd_ctx *ctx, json_t *reply);
+/* A line already encoded (with its newline) down c's channel; -1 if it
+ * has none. */
+int chan_write(struct child *c, const char *line, size_t len);
+int chan_send(struct child *c, const json_t *msg);
+
+/* ---- a worker's channel lines (route.c) --------------------------- */
+
+/* Events to events.c, replies to pending.c, requests to cmd.c. */
+void route_line(struct child *c, const char *line, size_t len);
 
 /* ---- events from workers (events.c) ------------------------------- */
 
@@ -212,24 +263,25 @@ void notify_stopping(struct reliabd *d);
 /* The control socket systemd passed us, or -1. */
 int notify_activated_fd(void);
 
-/* ---- the daemon --------------------------------------------------- */
+/* ---- the supervisor: reactions to children, signals (supervisor.c) */
 
-enum daemon_state {
-	DAEMON_STARTING,
-	DAEMON_RUNNING,
-	DAEMON_RELOADING,
-	DAEMON_STOPPING,
-};
-const char *daemon_state_text(enum daemon_state st);
+/* Hooks the supervisor into child.c and cmd.c, and watches signals. */
+int supervisor_init(struct reliabd *d);
+void supervisor_fini(struct reliabd *d);
+/* Starts every configured child. */
+void supervisor_start(struct reliabd *d);
+
+/* ---- the daemon --------------------------------------------------- */
 
 struct reliabd {
 	struct event_base *base;
 	struct config cfg;
 	char config_path[CONFIG_VALUE_MAX];
-	enum daemon_state state;
+	enum daemon_state state;     /* daemon_set_state() alone writes it */
 	double started_wall;
 	uint64_t started_ms;
 	struct backoff_policy backoff;
+	spawn_fn spawn;              /* spawn_child; a test's fake */
 
 	struct child_list children;
 
@@ -239,6 +291,10 @@ struct reliabd {
 	struct event *ctl_ev;
 	void *conns;             /* control.c's list */
 	unsigned nconns;
+	/* control.c's, set by supervisor_init: the files below control.c
+	 * answer a client without calling up into it. */
+	int (*conn_write)(struct ctl_conn *conn, const char *line, size_t len);
+	void (*conn_watch)(struct ctl_conn *conn);
 
 	/* metrics */
 	struct metrics_registry *reg;
@@ -252,11 +308,8 @@ struct reliabd {
 	char status_line[256];
 
 	struct event *sig_ev[5];
+	struct event *sweep_ev;
 	int playlist_stopped;        /* the operator stopped the playlist */
 };
-
-void daemon_check_ready(struct reliabd *d);
-int daemon_reload(struct reliabd *d, char *err, size_t errlen);
-void daemon_child_changed(struct reliabd *d, struct child *c);
 
 #endif

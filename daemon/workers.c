@@ -101,31 +101,18 @@ nomem:
 	return NULL;
 }
 
-static const char *
-worker_program(enum worker_kind kind)
-{
-	switch (kind) {
-	case WORKER_LOADGEN:
-		return "reliabd-loadgen";
-	case WORKER_PROXY:
-		return "reliabd-proxy";
-	case WORKER_SCENARIO:
-		return "reliabd-scenario";
-	}
-	return "?";
-}
-
 /* argv[0] (the worker's path) followed by its options from the config. */
 static char **
-worker_argv(const struct config *cfg, enum worker_kind kind,
+worker_argv(const struct config *cfg, enum kind kind,
     const char *extra, char *err, size_t errlen)
 {
 	char **opts, **argv;
 	char path[CONFIG_VALUE_MAX * 2];
 	size_t n = 0, k = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", cfg->libexec_dir,
-	    worker_program(kind));
+	/* reliabd-proxy, reliabd-loadgen, reliabd-scenario */
+	snprintf(path, sizeof(path), "%s/reliabd-%s", cfg->libexec_dir,
+	    kind_text(kind));
 	if (access(path, X_OK) < 0) {
 		snprintf(err, errlen, "%s: %s (check worker_dir in [daemon])",
 		    path, strerror(errno));
@@ -158,7 +145,7 @@ nomem:
 
 static int
 add_child(struct reliabd *d, struct child_list *out, const char *name,
-    enum child_kind kind, char **argv, const char *metrics, char *err,
+    enum kind kind, char **argv, const char *metrics, char *err,
     size_t errlen)
 {
 	struct child *c;
@@ -181,23 +168,23 @@ workers_build(struct reliabd *d, const struct config *cfg,
 {
 	TAILQ_INIT(out);
 	for (size_t i = 0; i < cfg->nnodes; i++)
-		if (add_child(d, out, cfg->nodes[i].name, CHILD_NODE,
+		if (add_child(d, out, cfg->nodes[i].name, KIND_NODE,
 			node_argv(&cfg->nodes[i], err, errlen), NULL, err,
 			errlen) < 0)
 			goto fail;
 	if (cfg->proxy_mode == PROXY_MODE_BUILTIN &&
-	    add_child(d, out, "proxy", CHILD_PROXY,
-		worker_argv(cfg, WORKER_PROXY, NULL, err, errlen),
+	    add_child(d, out, "proxy", KIND_PROXY,
+		worker_argv(cfg, KIND_PROXY, NULL, err, errlen),
 		cfg->proxy_metrics, err, errlen) < 0)
 		goto fail;
 	if (cfg->loadgen_enabled &&
-	    add_child(d, out, "loadgen", CHILD_LOADGEN,
-		worker_argv(cfg, WORKER_LOADGEN, NULL, err, errlen),
+	    add_child(d, out, "loadgen", KIND_LOADGEN,
+		worker_argv(cfg, KIND_LOADGEN, NULL, err, errlen),
 		cfg->loadgen_metrics, err, errlen) < 0)
 		goto fail;
 	if (cfg->scenario_enabled &&
-	    add_child(d, out, "scenario", CHILD_SCENARIO,
-		worker_argv(cfg, WORKER_SCENARIO, NULL, err, errlen),
+	    add_child(d, out, "scenario", KIND_SCENARIO,
+		worker_argv(cfg, KIND_SCENARIO, NULL, err, errlen),
 		cfg->scenario_metrics, err, errlen) < 0)
 		goto fail;
 	return 0;
@@ -220,7 +207,7 @@ workers_cleanup_faults(const struct config *cfg)
 
 	if (!cfg->scenario_enabled)
 		return;
-	argv = worker_argv(cfg, WORKER_SCENARIO, "--cleanup", err, sizeof(err));
+	argv = worker_argv(cfg, KIND_SCENARIO, "--cleanup", err, sizeof(err));
 	if (argv == NULL) {
 		log_warn("cannot clean up faults: %s", err);
 		return;

@@ -29,38 +29,6 @@
 #define SOCKPATH_MAX 107
 #define NODE_MEMORY_MAX 65536
 
-enum sect_kind {
-	SECT_NONE,
-	SECT_DAEMON,
-	SECT_NODE,
-	SECT_SERVER,
-	SECT_PROXY,
-	SECT_LOADGEN,
-	SECT_SCENARIO,
-};
-
-static const char *
-sect_kind_text(enum sect_kind kind)
-{
-	switch (kind) {
-	case SECT_NONE:
-		return "none";
-	case SECT_DAEMON:
-		return "daemon";
-	case SECT_NODE:
-		return "node";
-	case SECT_SERVER:
-		return "server";
-	case SECT_PROXY:
-		return "proxy";
-	case SECT_LOADGEN:
-		return "loadgen";
-	case SECT_SCENARIO:
-		return "scenario";
-	}
-	return "unknown";
-}
-
 enum vtype {
 	V_STR,      /* any string, may be empty */
 	V_PATH,     /* non-empty */
@@ -134,7 +102,7 @@ struct parse_ctx {
 	size_t errlen;
 	bool failed;
 
-	enum sect_kind kind;
+	enum kind kind;
 	char label[CONFIG_NAME_MAX + 16]; /* "[node memcache1]" */
 	unsigned sect_line;
 	void *base;                   /* struct the typed keys write to */
@@ -166,7 +134,7 @@ cfg_fail(struct parse_ctx *ctx, unsigned line, const char *key,
 	va_end(ap);
 	if (ctx->err == NULL || ctx->errlen == 0)
 		return;
-	if (ctx->kind == SECT_NONE)
+	if (ctx->kind == KIND_NONE)
 		snprintf(ctx->err, ctx->errlen, "%s:%u: %s%s%s", ctx->name,
 		    line, key != NULL ? key : "", key != NULL ? ": " : "",
 		    what);
@@ -274,10 +242,10 @@ config_defaults(struct config *cfg)
 static void
 section_end(struct parse_ctx *ctx)
 {
-	if (ctx->kind == SECT_SERVER &&
+	if (ctx->kind == KIND_SERVER &&
 	    ((struct config_server *)ctx->base)->address[0] == '\0')
 		cfg_fail(ctx, ctx->sect_line, "address", "missing");
-	else if (ctx->kind == SECT_NODE &&
+	else if (ctx->kind == KIND_NODE &&
 	    ((struct config_node *)ctx->base)->listen[0] == '\0')
 		cfg_fail(ctx, ctx->sect_line, "listen", "missing");
 }
@@ -290,12 +258,12 @@ section_begin(struct parse_ctx *ctx, const char *line, size_t len)
 	const char *close = memchr(line, ']', len);
 	const char *p, *end, *word, *name = NULL;
 	size_t wlen, nlen = 0;
-	enum sect_kind kind;
+	enum kind kind;
 
 	section_end(ctx);
 	if (ctx->failed)
 		return;
-	ctx->kind = SECT_NONE;
+	ctx->kind = KIND_NONE;
 	ctx->seen = 0;
 	ctx->sect_line = ctx->lineno;
 	if (close == NULL) {
@@ -329,17 +297,17 @@ section_begin(struct parse_ctx *ctx, const char *line, size_t len)
 	}
 #define IS(w) (wlen == strlen(w) && memcmp(word, w, wlen) == 0)
 	if (IS("daemon"))
-		kind = SECT_DAEMON;
+		kind = KIND_DAEMON;
 	else if (IS("node"))
-		kind = SECT_NODE;
+		kind = KIND_NODE;
 	else if (IS("server"))
-		kind = SECT_SERVER;
+		kind = KIND_SERVER;
 	else if (IS("proxy"))
-		kind = SECT_PROXY;
+		kind = KIND_PROXY;
 	else if (IS("loadgen"))
-		kind = SECT_LOADGEN;
+		kind = KIND_LOADGEN;
 	else if (IS("scenario"))
-		kind = SECT_SCENARIO;
+		kind = KIND_SCENARIO;
 	else {
 		cfg_fail(ctx, ctx->lineno, NULL, "[%.*s]: unknown section "
 		    "(expected daemon, node NAME, server NAME, proxy, "
@@ -349,35 +317,35 @@ section_begin(struct parse_ctx *ctx, const char *line, size_t len)
 		return;
 	}
 #undef IS
-	if (kind == SECT_NODE || kind == SECT_SERVER) {
+	if (kind == KIND_NODE || kind == KIND_SERVER) {
 		if (name == NULL) {
 			cfg_fail(ctx, ctx->lineno, NULL,
 			    "[%s]: needs a name: [%s NAME]",
-			    sect_kind_text(kind), sect_kind_text(kind));
+			    kind_text(kind), kind_text(kind));
 			return;
 		}
 		if (!config_name_ok(name, nlen)) {
 			cfg_fail(ctx, ctx->lineno, NULL,
 			    "[%s %.*s]: a name is 1 to %d of A-Z a-z 0-9 _ . -",
-			    sect_kind_text(kind), (int)(nlen > 80 ? 80 : nlen),
+			    kind_text(kind), (int)(nlen > 80 ? 80 : nlen),
 			    name, CONFIG_NAME_MAX - 1);
 			return;
 		}
 		snprintf(ctx->label, sizeof(ctx->label), "[%s %.*s]",
-		    sect_kind_text(kind), (int)nlen, name);
+		    kind_text(kind), (int)nlen, name);
 	} else {
 		if (name != NULL) {
 			cfg_fail(ctx, ctx->lineno, NULL,
-			    "[%s]: takes no name", sect_kind_text(kind));
+			    "[%s]: takes no name", kind_text(kind));
 			return;
 		}
 		snprintf(ctx->label, sizeof(ctx->label), "[%s]",
-		    sect_kind_text(kind));
+		    kind_text(kind));
 	}
 	ctx->kind = kind;
 	ctx->extra = NULL;
 	switch (kind) {
-	case SECT_NODE: {
+	case KIND_NODE: {
 		struct config_node *n;
 
 		for (size_t i = 0; i < cfg->nnodes; i++)
@@ -402,7 +370,7 @@ section_begin(struct parse_ctx *ctx, const char *line, size_t len)
 		ctx->keys = node_keys;
 		return;
 	}
-	case SECT_SERVER: {
+	case KIND_SERVER: {
 		struct config_server *s;
 
 		for (size_t i = 0; i < cfg->nservers; i++)
@@ -435,18 +403,18 @@ section_begin(struct parse_ctx *ctx, const char *line, size_t len)
 	ctx->sections_seen |= 1u << kind;
 	ctx->base = cfg;
 	switch (kind) {
-	case SECT_DAEMON:
+	case KIND_DAEMON:
 		ctx->keys = daemon_keys;
 		break;
-	case SECT_PROXY:
+	case KIND_PROXY:
 		ctx->keys = proxy_keys;
 		ctx->extra = &cfg->proxy;
 		break;
-	case SECT_LOADGEN:
+	case KIND_LOADGEN:
 		ctx->keys = loadgen_keys;
 		ctx->extra = &cfg->loadgen;
 		break;
-	case SECT_SCENARIO:
+	case KIND_SCENARIO:
 		ctx->keys = scenario_keys;
 		ctx->extra = &cfg->scenario;
 		break;
@@ -581,7 +549,7 @@ handler(void *user, const char *section, const char *key, const char *value)
 
 	if (ctx->failed)
 		return 0;
-	if (ctx->kind == SECT_NONE) {
+	if (ctx->kind == KIND_NONE) {
 		cfg_fail(ctx, ctx->lineno, key, "outside any section");
 		return 0;
 	}
@@ -613,7 +581,7 @@ handler(void *user, const char *section, const char *key, const char *value)
 		ctx->seen_line[i] = ctx->lineno;
 		if (!set_typed(ctx, &ctx->keys[i], value))
 			return 0;
-		if (ctx->kind == SECT_DAEMON && strcmp(key, "file_sd") == 0)
+		if (ctx->kind == KIND_DAEMON && strcmp(key, "file_sd") == 0)
 			ctx->file_sd_set = value[0] != '\0';
 		return 1;
 	}
@@ -707,7 +675,7 @@ config_load_string(const char *text, size_t len, const char *name,
 		.len = len,
 		.err = err,
 		.errlen = errlen,
-		.kind = SECT_NONE,
+		.kind = KIND_NONE,
 	};
 	int rc;
 

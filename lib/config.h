@@ -98,23 +98,30 @@ const struct config_node *config_node_find(const struct config *cfg,
 const struct config_server *config_server_find(const struct config *cfg,
     const char *name);
 
-enum worker_kind {
-	WORKER_LOADGEN,
-	WORKER_PROXY,
-	WORKER_SCENARIO,
+/* What a config section, a child of reliabd or a worker is: one list for
+ * all three (a worker is a proxy, loadgen or scenario). */
+enum kind {
+	KIND_NONE,
+	KIND_DAEMON,
+	KIND_NODE,
+	KIND_SERVER,
+	KIND_PROXY,
+	KIND_LOADGEN,
+	KIND_SCENARIO,
 };
-const char *worker_kind_text(enum worker_kind kind);
+/* Spelled as in the section headers: "node", "loadgen"... */
+const char *kind_text(enum kind kind);
 
 /* The options a worker gets from the config: a NULL-terminated malloc'd
  * argv (without argv[0]) of "--key=value" strings. Free with
  * config_argv_free. NULL on no memory. */
-char **config_worker_argv(const struct config *cfg, enum worker_kind kind);
+char **config_worker_argv(const struct config *cfg, enum kind kind);
 void config_argv_free(char **argv);
 
 /* For a worker started by hand with -c FILE: builds argv[0], the config's
  * options for `kind`, then the command line's own options (which win, as
  * getopt sees them last). Returns the new argc, or -1 with err set. */
-int config_merge_argv(int argc, char **argv, enum worker_kind kind,
+int config_merge_argv(int argc, char **argv, enum kind kind,
     char ***out, char *err, size_t errlen);
 
 #endif

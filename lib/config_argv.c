@@ -10,14 +10,22 @@
 #include "util.h"
 
 const char *
-worker_kind_text(enum worker_kind kind)
+kind_text(enum kind kind)
 {
 	switch (kind) {
-	case WORKER_LOADGEN:
-		return "loadgen";
-	case WORKER_PROXY:
+	case KIND_NONE:
+		return "none";
+	case KIND_DAEMON:
+		return "daemon";
+	case KIND_NODE:
+		return "node";
+	case KIND_SERVER:
+		return "server";
+	case KIND_PROXY:
 		return "proxy";
-	case WORKER_SCENARIO:
+	case KIND_LOADGEN:
+		return "loadgen";
+	case KIND_SCENARIO:
 		return "scenario";
 	}
 	return "unknown";
@@ -102,19 +110,19 @@ argv_finish(struct argv_buf *a)
 }
 
 char **
-config_worker_argv(const struct config *cfg, enum worker_kind kind)
+config_worker_argv(const struct config *cfg, enum kind kind)
 {
 	struct argv_buf a = { 0 };
 
 	switch (kind) {
-	case WORKER_LOADGEN:
+	case KIND_LOADGEN:
 		argv_pushf(&a, "--metrics=%s", cfg->loadgen_metrics);
 		for (size_t i = 0; i < cfg->nservers; i++)
 			argv_pushf(&a, "--server=%s=%s", cfg->servers[i].name,
 			    cfg->servers[i].address);
 		argv_push_section(&a, &cfg->loadgen);
 		break;
-	case WORKER_PROXY:
+	case KIND_PROXY:
 		argv_pushf(&a, "--api=%s", cfg->proxy_api);
 		argv_pushf(&a, "--metrics=%s", cfg->proxy_metrics);
 		for (size_t i = 0; i < cfg->nservers; i++)
@@ -125,7 +133,7 @@ config_worker_argv(const struct config *cfg, enum worker_kind kind)
 				    cfg->servers[i].upstream);
 		argv_push_section(&a, &cfg->proxy);
 		break;
-	case WORKER_SCENARIO:
+	case KIND_SCENARIO:
 		argv_pushf(&a, "--metrics=%s", cfg->scenario_metrics);
 		argv_pushf(&a, "--proxy-api=%s", cfg->proxy_api);
 		argv_pushf(&a, "--state-dir=%s", cfg->state_dir);
@@ -156,7 +164,7 @@ config_argv_free(char **argv)
 }
 
 int
-config_merge_argv(int argc, char **argv, enum worker_kind kind,
+config_merge_argv(int argc, char **argv, enum kind kind,
     char ***out, char *err, size_t errlen)
 {
 	struct argv_buf a = { 0 };

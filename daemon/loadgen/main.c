@@ -229,7 +229,7 @@ main(int argc, char **argv)
 
 	log_init(PROG, LOG_LVL_INFO);
 	if (has_config_flag(argc, argv)) {
-		margc = config_merge_argv(argc, argv, WORKER_LOADGEN, &margv,
+		margc = config_merge_argv(argc, argv, KIND_LOADGEN, &margv,
 		    err, sizeof(err));
 		if (margc < 0) {
 			fprintf(stderr, PROG ": -c: %s\n", err);

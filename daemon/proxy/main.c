@@ -331,7 +331,7 @@ main(int argc, char **argv)
 		    0) {
 			char err[512];
 
-			margc = config_merge_argv(argc, argv, WORKER_PROXY,
+			margc = config_merge_argv(argc, argv, KIND_PROXY,
 			    &margv, err, sizeof(err));
 			if (margc < 0) {
 				fprintf(stderr, PROG ": -c: %s\n", err);

@@ -30,9 +30,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	if (config_load_string(text, size, "fuzz.conf", &cfg, err,
 	    sizeof(err)) == 0) {
-		for (int k = WORKER_LOADGEN; k <= WORKER_SCENARIO; k++) {
+		for (int k = KIND_PROXY; k <= KIND_SCENARIO; k++) {
 			char **argv = config_worker_argv(&cfg,
-			    (enum worker_kind)k);
+			    (enum kind)k);
 
 			config_argv_free(argv);
 		}

@@ -330,25 +330,25 @@ START_TEST(worker_argv)
 	char **argv;
 
 	ck_assert_msg(load(two_servers) == 0, "%s", err);
-	argv = config_worker_argv(cfg, WORKER_LOADGEN);
+	argv = config_worker_argv(cfg, KIND_LOADGEN);
 	check_argv(argv, (const char *const[]){ "--metrics=127.0.0.1:19090",
 	    "--server=m1=127.0.0.1:21211", "--server=m2=10.0.0.2:11211",
 	    "--key-space=100", "--value-size-max=4096", NULL });
 	config_argv_free(argv);
-	argv = config_worker_argv(cfg, WORKER_PROXY);
+	argv = config_worker_argv(cfg, KIND_PROXY);
 	check_argv(argv, (const char *const[]){ "--api=127.0.0.1:18474",
 	    "--metrics=127.0.0.1:0",
 	    "--proxy=m1=127.0.0.1:21211,127.0.0.1:11211",
 	    "--toxic-limit=4", NULL });
 	config_argv_free(argv);
-	argv = config_worker_argv(cfg, WORKER_SCENARIO);
+	argv = config_worker_argv(cfg, KIND_SCENARIO);
 	check_argv(argv, (const char *const[]){ "--metrics=127.0.0.1:19091",
 	    "--proxy-api=127.0.0.1:18474", "--state-dir=/var/x",
 	    "--scenario-dir=/s.d", "--loadgen-metrics=127.0.0.1:19090",
 	    "--control-socket=/run/x.sock", "--server=m1", "--server=m2",
 	    "--node=n1", "--phase-scale=0.1", NULL });
 	config_argv_free(argv);
-	ck_assert_str_eq(worker_kind_text(WORKER_SCENARIO), "scenario");
+	ck_assert_str_eq(kind_text(KIND_SCENARIO), "scenario");
 }
 END_TEST
 
@@ -365,7 +365,7 @@ START_TEST(merge_argv)
 
 	/* -c FILE: argv[0], the config's options, then the rest. */
 	n = config_merge_argv(4, (char *[]){ "loadgen", "-c", path,
-	    "--key-space=5", NULL }, WORKER_LOADGEN, &out, err, sizeof(err));
+	    "--key-space=5", NULL }, KIND_LOADGEN, &out, err, sizeof(err));
 	ck_assert_msg(n == 7, "%d %s", n, err);
 	check_argv(out, (const char *const[]){ "loadgen",
 	    "--metrics=127.0.0.1:19090", "--server=m1=127.0.0.1:21211",
@@ -375,7 +375,7 @@ START_TEST(merge_argv)
 
 	snprintf(opt, sizeof(opt), "--config=%s", path);
 	n = config_merge_argv(3, (char *[]){ "proxy", "--check", opt, NULL },
-	    WORKER_PROXY, &out, err, sizeof(err));
+	    KIND_PROXY, &out, err, sizeof(err));
 	ck_assert_int_eq(n, 6);
 	check_argv(out, (const char *const[]){ "proxy",
 	    "--api=127.0.0.1:18474", "--metrics=127.0.0.1:0",
@@ -384,18 +384,18 @@ START_TEST(merge_argv)
 	config_argv_free(out);
 
 	n = config_merge_argv(3, (char *[]){ "proxy", "--config", path, NULL },
-	    WORKER_PROXY, &out, err, sizeof(err));
+	    KIND_PROXY, &out, err, sizeof(err));
 	ck_assert_int_eq(n, 5);
 	config_argv_free(out);
 	snprintf(opt, sizeof(opt), "-c%s", path);
 	n = config_merge_argv(2, (char *[]){ "proxy", opt, NULL },
-	    WORKER_PROXY, &out, err, sizeof(err));
+	    KIND_PROXY, &out, err, sizeof(err));
 	ck_assert_int_eq(n, 5);
 	config_argv_free(out);
 
 	/* No -c: a copy; options after "--" are not looked at. */
 	n = config_merge_argv(4, (char *[]){ "scenario", "--metrics=x", "--",
-	    "-c", NULL }, WORKER_SCENARIO, &out, err, sizeof(err));
+	    "-c", NULL }, KIND_SCENARIO, &out, err, sizeof(err));
 	ck_assert_int_eq(n, 4);
 	check_argv(out, (const char *const[]){ "scenario", "--metrics=x",
 	    "--", "-c", NULL });
@@ -403,14 +403,14 @@ START_TEST(merge_argv)
 
 	/* Errors. */
 	ck_assert_int_eq(config_merge_argv(2, (char *[]){ "x", "-c", NULL },
-	    WORKER_LOADGEN, &out, err, sizeof(err)), -1);
+	    KIND_LOADGEN, &out, err, sizeof(err)), -1);
 	ck_assert_ptr_null(out);
 	ck_assert_str_eq(err, "-c needs a FILE");
 	ck_assert_int_eq(config_merge_argv(5, (char *[]){ "x", "-c", path,
-	    "-c", path, NULL }, WORKER_LOADGEN, &out, err, sizeof(err)), -1);
+	    "-c", path, NULL }, KIND_LOADGEN, &out, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "-c given more than once");
 	ck_assert_int_eq(config_merge_argv(3, (char *[]){ "x", "-c",
-	    "/nonexistent/reliabd.conf", NULL }, WORKER_LOADGEN, &out, err,
+	    "/nonexistent/reliabd.conf", NULL }, KIND_LOADGEN, &out, err,
 	    sizeof(err)), -1);
 	ck_assert_str_eq(err,
 	    "/nonexistent/reliabd.conf: No such file or directory");
@@ -421,7 +421,7 @@ START_TEST(merge_argv)
 	ck_assert_int_eq(write(fd, "[loadgen]\nx-y = 1\n", 18), 18);
 	close(fd);
 	ck_assert_int_eq(config_merge_argv(3, (char *[]){ "x", "-c", path,
-	    NULL }, WORKER_LOADGEN, &out, err, sizeof(err)), -1);
+	    NULL }, KIND_LOADGEN, &out, err, sizeof(err)), -1);
 	snprintf(opt, sizeof(opt), "%s:2: [loadgen] x-y:", path);
 	ck_assert_msg(strncmp(err, opt, strlen(opt)) == 0, "%s", err);
 	unlink(path);
