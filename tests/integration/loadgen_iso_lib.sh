@@ -7,10 +7,11 @@
 ROGUE="$top_builddir/tests/tools/mc_rogue"
 
 # cont_on_exit PID...: whatever the test's end, a process it may have
-# SIGSTOPped is continued (before the usual cleanup, keeping its status).
+# SIGSTOPped is continued, then the usual cleanup runs with the test's
+# status (errexit off first: a failing `(exit N)` would end the trap).
 cont_on_exit() {
 	CONT_PIDS=("$@")
-	trap 'rc=$?; kill -CONT "${CONT_PIDS[@]}" 2>/dev/null; (exit $rc); cleanup' EXIT
+	trap 'rc=$?; set +e; kill -CONT "${CONT_PIDS[@]}" 2>/dev/null; (exit $rc); cleanup' EXIT
 }
 
 now_ns() { date +%s%N; }
