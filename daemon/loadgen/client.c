@@ -1,4 +1,4 @@
-/* Servers, breakers, pools and the loadgen's metric families. */
+/* Servers, breakers and the loadgen's metric families. */
 #include "client.h"
 
 #include <stdio.h>
@@ -39,30 +39,6 @@ lg_integrity_kind_text(enum lg_integrity_kind k)
 	return k == LG_INTEGRITY_CORRUPT ? "corrupt" : "stale";
 }
 
-enum lg_err_kind
-lg_classify(memcached_return_t rc)
-{
-	switch (rc) {
-	case MEMCACHED_TIMEOUT:
-	case MEMCACHED_IN_PROGRESS:
-		return LG_ERR_TIMEOUT;
-	case MEMCACHED_CONNECTION_FAILURE:
-	case MEMCACHED_CONNECTION_BIND_FAILURE:
-	case MEMCACHED_CONNECTION_SOCKET_CREATE_FAILURE:
-	case MEMCACHED_HOST_LOOKUP_FAILURE:
-	case MEMCACHED_READ_FAILURE:
-	case MEMCACHED_UNKNOWN_READ_FAILURE:
-	case MEMCACHED_WRITE_FAILURE:
-	case MEMCACHED_ERRNO:
-	case MEMCACHED_SERVER_MARKED_DEAD:
-	case MEMCACHED_SERVER_TEMPORARILY_DISABLED:
-	case MEMCACHED_NO_SERVERS:
-		return LG_ERR_CONNECTION;
-	default:
-		return LG_ERR_SERVER;
-	}
-}
-
 /* The transitions a breaker can make, in the order of m_transitions. */
 static const enum breaker_state trans_from[LG_NTRANSITIONS] = {
 	BREAKER_CLOSED, BREAKER_OPEN, BREAKER_HALF_OPEN, BREAKER_HALF_OPEN,
@@ -95,84 +71,11 @@ on_transition(void *arg, enum breaker_state from, enum breaker_state to)
 	log_info("server %s: breaker %s -> %s", s->cfg->name,
 	    breaker_state_text(from), breaker_state_text(to));
 	/* Idle connections to a server that just failed are suspect (it
-	 * may restart behind them): the probes get fresh ones. The pool's
-	 * lock nests inside the breaker's; nothing takes them the other
-	 * way round. */
+	 * may restart behind them): the probes get fresh ones. Each thread
+	 * flushes its own pool when it next uses this server. */
 	if (to == BREAKER_OPEN)
-		pool_flush_idle(&s->pool);
-}
-
-/* A libmemcached handle for one server, every timeout at op_timeout_ms. */
-static memcached_st *
-lg_memcached_new(const char *host, unsigned port, uint64_t op_timeout_ms)
-{
-	memcached_st *mc = memcached_create(NULL);
-	uint64_t ms = op_timeout_ms;
-
-	if (mc == NULL) {
-		log_error("memcached_create: no memory");
-		return NULL;
-	}
-	if (memcached_server_add(mc, host, (in_port_t)port) !=
-	    MEMCACHED_SUCCESS) {
-		log_warn("memcached_server_add %s:%u failed", host, port);
-		memcached_free(mc);
-		return NULL;
-	}
-	/* Every call is bounded: connect, each poll, each send and receive.
-	 * A half-open probe to a hung server gives up after op_timeout. */
-	if (memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1) ||
-	    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_NO_BLOCK, 1) ||
-	    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, ms) ||
-	    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_POLL_TIMEOUT, ms) ||
-	    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_RCV_TIMEOUT,
-	    ms * 1000) ||
-	    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_SND_TIMEOUT,
-	    ms * 1000)) {
-		log_warn("memcached_behavior_set failed");
-		memcached_free(mc);
-		return NULL;
-	}
-	return mc;
-}
-
-static void *
-conn_create(void *arg)
-{
-	struct lg_srv *s = arg;
-	struct lg_conn *c = calloc(1, sizeof(*c));
-
-	if (c == NULL) {
-		log_error("no memory");
-		return NULL;
-	}
-	c->mc = lg_memcached_new(s->cfg->addr.host, s->cfg->addr.port,
-	    s->client->opt->op_timeout_ms);
-	if (c->mc == NULL) {
-		free(c);
-		return NULL;
-	}
-	if (memcached_result_create(c->mc, &c->res) == NULL) {
-		log_error("memcached_result_create: no memory");
-		memcached_free(c->mc);
-		free(c);
-		return NULL;
-	}
-	c->res_ready = true;
-	metric_inc(s->m_pool_created);
-	return c;
-}
-
-static void
-conn_destroy(void *arg, void *conn)
-{
-	struct lg_conn *c = conn;
-
-	(void)arg;
-	if (c->res_ready)
-		memcached_result_free(&c->res);
-	memcached_free(c->mc);
-	free(c);
+		atomic_fetch_add_explicit(&s->flush_epoch, 1,
+		    memory_order_relaxed);
 }
 
 /* Gauges read rather than pushed: breaker counts and pool occupancy. */
@@ -191,10 +94,18 @@ collect(void *arg)
 		metric_set(s->m_requests, bc.requests);
 		metric_set(s->m_failures_total, bc.failures);
 		metric_set(s->m_failures_consecutive, bc.consecutive_failures);
-		pool_stats(&s->pool, &ps);
-		metric_set(s->m_pool_total, (double)ps.total);
-		metric_set(s->m_pool_active, (double)ps.active);
-		metric_set(s->m_pool_idle, (double)ps.idle);
+		size_t total = 0, active = 0, idle = 0;
+		size_t np = atomic_load_explicit(&s->npools,
+		    memory_order_acquire);
+		for (size_t t = 0; t < np; t++) {
+			pool_stats(s->pools[t], &ps);
+			total += ps.total;
+			active += ps.active;
+			idle += ps.idle;
+		}
+		metric_set(s->m_pool_total, (double)total);
+		metric_set(s->m_pool_active, (double)active);
+		metric_set(s->m_pool_idle, (double)idle);
 	}
 }
 
@@ -207,7 +118,7 @@ static const double duration_bounds[] = {
 struct families {
 	struct metric_family *ops, *rate, *error_rate, *state, *transitions,
 	    *requests, *failures, *pool_conns, *pool_created, *pool_acq_err,
-	    *duration, *errors, *integrity;
+	    *duration, *errors, *integrity, *dropped;
 };
 
 static int
@@ -250,10 +161,14 @@ declare(struct metrics_registry *reg, struct families *f)
 	    "memcache_data_integrity_errors_total",
 	    "Values read back that were corrupt (another key's, or damaged) "
 	    "or stale (older than this worker's last write).", "kind");
+	f->dropped = metrics_counter(reg, "memcache_arrivals_dropped_total",
+	    "Open loop: scheduled operations never started because every "
+	    "worker was busy and the backlog (one per worker) was full.",
+	    NULL);
 	if (!f->ops || !f->rate || !f->error_rate || !f->state ||
 	    !f->transitions || !f->requests || !f->failures ||
 	    !f->pool_conns || !f->pool_created || !f->pool_acq_err ||
-	    !f->duration || !f->errors || !f->integrity) {
+	    !f->duration || !f->errors || !f->integrity || !f->dropped) {
 		log_error("could not declare the metric families");
 		return -1;
 	}
@@ -323,8 +238,9 @@ lg_client_init(struct lg_client *c, const struct lg_options *opt,
 	c->m_error_rate = metric_get(f.error_rate);
 	c->m_integrity[0] = metric_get(f.integrity, "corrupt");
 	c->m_integrity[1] = metric_get(f.integrity, "stale");
+	c->m_arrivals_dropped = metric_get(f.dropped);
 	if (!c->m_rate || !c->m_error_rate || !c->m_integrity[0] ||
-	    !c->m_integrity[1])
+	    !c->m_integrity[1] || !c->m_arrivals_dropped)
 		goto nomem;
 
 	for (size_t i = 0; i < opt->nservers; i++) {
@@ -341,10 +257,6 @@ lg_client_init(struct lg_client *c, const struct lg_options *opt,
 			goto fail;
 		s->breaker_ok = true;
 		breaker_set_callback(&s->breaker, on_transition, s);
-		if (pool_init(&s->pool, opt->connections, conn_create,
-		    conn_destroy, s))
-			goto fail;
-		s->pool_ok = true;
 	}
 	if (ketama_build(&c->ring, ids, c->nsrv) != 0)
 		goto fail;
@@ -363,11 +275,9 @@ lg_client_free(struct lg_client *c)
 {
 	for (size_t i = 0; i < c->nsrv; i++) {
 		struct lg_srv *s = &c->srv[i];
-		if (s->pool_ok)
-			pool_destroy(&s->pool);
 		if (s->breaker_ok)
 			breaker_destroy(&s->breaker);
-		s->pool_ok = s->breaker_ok = false;
+		s->breaker_ok = false;
 	}
 	ketama_free(&c->ring);
 	c->nsrv = 0;

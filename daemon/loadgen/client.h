@@ -1,10 +1,11 @@
 /* The resilient memcache client: the servers on a ketama ring, and per
- * server a circuit breaker, a connection pool (one libmemcached handle per
- * connection, every call under --op-timeout) and kept metric handles. */
+ * server a circuit breaker and kept metric handles. The connection pools
+ * are the engine's (one per thread and server, see engine.h); the client
+ * sums them into the pool gauges. */
 #ifndef RELIABD_LOADGEN_CLIENT_H
 #define RELIABD_LOADGEN_CLIENT_H
 
-#include <libmemcached/memcached.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "breaker.h"
@@ -22,8 +23,6 @@ enum lg_err_kind {
 };
 #define LG_NKINDS 5
 const char *lg_err_kind_text(enum lg_err_kind k);
-/* What a libmemcached error is for the breaker and the metrics. */
-enum lg_err_kind lg_classify(memcached_return_t rc);
 
 enum lg_status {
 	LG_STATUS_SUCCESS,
@@ -37,13 +36,6 @@ enum lg_integrity_kind {
 };
 const char *lg_integrity_kind_text(enum lg_integrity_kind k);
 
-/* One pooled connection. */
-struct lg_conn {
-	memcached_st *mc;
-	memcached_result_st res;
-	bool res_ready;
-};
-
 /* The breaker transitions that can happen, one counter series each. */
 #define LG_NTRANSITIONS 4
 
@@ -54,8 +46,14 @@ struct lg_srv {
 	const struct lg_server *cfg;
 	char id[ADDR_HOST_MAX + 16]; /* "host:port" on the ring */
 	struct breaker breaker;
-	struct pool pool;
-	bool breaker_ok, pool_ok;
+	bool breaker_ok;
+	/* The engine's pools for this server, one per thread, published
+	 * (npools last, release) before its threads start. */
+	struct pool *pools[LG_MAX_THREADS];
+	_Atomic size_t npools;
+	/* Bumped when the breaker opens: each thread then drops its idle
+	 * connections to this server (suspect: it may have restarted). */
+	atomic_uint flush_epoch;
 
 	struct metric *m_state;
 	struct metric *m_transitions[LG_NTRANSITIONS];
@@ -79,6 +77,7 @@ struct lg_client {
 	struct metric *m_rate;
 	struct metric *m_error_rate;
 	struct metric *m_integrity[2];
+	struct metric *m_arrivals_dropped;
 };
 
 /* Declares every loadgen metric family in `reg` and builds the servers.

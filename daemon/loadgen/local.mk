@@ -8,16 +8,17 @@ LOADGEN_CORE = \
 	daemon/loadgen/integrity.c daemon/loadgen/integrity.h \
 	daemon/loadgen/options.c daemon/loadgen/options.h
 reliabd_loadgen_SOURCES = $(LOADGEN_CORE) \
+	daemon/loadgen/mcproto.c daemon/loadgen/mcproto.h \
 	daemon/loadgen/client.c daemon/loadgen/client.h \
 	daemon/loadgen/engine.c daemon/loadgen/engine.h \
 	daemon/loadgen/main.c
-reliabd_loadgen_CFLAGS = $(AM_CFLAGS) $(LIBMEMCACHED_CFLAGS) $(JANSSON_CFLAGS)
-reliabd_loadgen_LDADD = $(RELIAB_LIBS) $(LIBMEMCACHED_LIBS) $(HASHKIT_LIBS)
+reliabd_loadgen_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
+reliabd_loadgen_LDADD = $(RELIAB_LIBS) $(LIBEVENT_LIBS) $(HASHKIT_LIBS) -lm
 
 # Unit tests (Check).
 LOADGEN_UNIT = tests/unit/test_breaker tests/unit/test_pool \
 	tests/unit/test_integrity tests/unit/test_ketama \
-	tests/unit/test_loadgen_options
+	tests/unit/test_loadgen_options tests/unit/test_mcproto
 check_PROGRAMS += $(LOADGEN_UNIT)
 TESTS += $(LOADGEN_UNIT)
 LOADGEN_UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/daemon/loadgen
@@ -41,6 +42,10 @@ tests_unit_test_loadgen_options_SOURCES = tests/unit/test_loadgen_options.c \
 	daemon/loadgen/options.c
 tests_unit_test_loadgen_options_CFLAGS = $(LOADGEN_UNIT_CFLAGS)
 tests_unit_test_loadgen_options_LDADD = $(LOADGEN_UNIT_LIBS)
+tests_unit_test_mcproto_SOURCES = tests/unit/test_mcproto.c \
+	daemon/loadgen/mcproto.c
+tests_unit_test_mcproto_CFLAGS = $(LOADGEN_UNIT_CFLAGS)
+tests_unit_test_mcproto_LDADD = $(LOADGEN_UNIT_LIBS)
 
 # Integration tests.
 LOADGEN_IT = tests/integration/loadgen_metrics.sh \
@@ -54,7 +59,7 @@ EXTRA_DIST += $(LOADGEN_IT) tests/integration/loadgen_lib.sh
 # option parsers read the config and the command line. tests/fuzz/local.mk
 # adds $(LOADGEN_FUZZ_TARGETS) to FUZZ_TARGETS (tests/fuzz/run.sh).
 LOADGEN_FUZZ_TARGETS = tests/fuzz/fuzz_loadgen_value \
-	tests/fuzz/fuzz_loadgen_options
+	tests/fuzz/fuzz_loadgen_options tests/fuzz/fuzz_loadgen_reply
 fuzz_loadgen_value_SRCS = tests/fuzz/fuzz_loadgen_value.c \
 	daemon/loadgen/integrity.c lib/log.c
 tests/fuzz/fuzz_loadgen_value: $(fuzz_loadgen_value_SRCS)
@@ -65,6 +70,11 @@ fuzz_loadgen_options_SRCS = tests/fuzz/fuzz_loadgen_options.c \
 tests/fuzz/fuzz_loadgen_options: $(fuzz_loadgen_options_SRCS)
 	$(FUZZ_LINK) -I$(top_srcdir)/daemon/loadgen
 EXTRA_DIST += $(fuzz_loadgen_options_SRCS) tests/fuzz/corpus/loadgen_options
+fuzz_loadgen_reply_SRCS = tests/fuzz/fuzz_loadgen_reply.c \
+	daemon/loadgen/mcproto.c
+tests/fuzz/fuzz_loadgen_reply: $(fuzz_loadgen_reply_SRCS)
+	$(FUZZ_LINK) -I$(top_srcdir)/daemon/loadgen
+EXTRA_DIST += $(fuzz_loadgen_reply_SRCS) tests/fuzz/corpus/loadgen_reply
 
 # Benchmark (by hand: make bench-loadgen); not part of make check.
 noinst_PROGRAMS += tests/bench/mc_bare_loop

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "channel.h"
@@ -96,6 +97,20 @@ tick(struct lg_client *c, struct rate_ring *r)
 	}
 }
 
+/* Up to a connection per worker and server, each an fd: take the hard
+ * limit, so 4096 workers do not run out at the soft 1024. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("setrlimit: %s", strerror(errno));
+}
+
 static int
 run(const struct lg_options *o)
 {
@@ -121,6 +136,7 @@ run(const struct lg_options *o)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	channel_open();
 
 	reg = metrics_registry_new();
@@ -186,7 +202,6 @@ run(const struct lg_options *o)
 			break;
 	}
 	lg_engine_stop(eng);
-	eng = NULL;
 	lg_client_totals(&client, &all, &failed);
 	{
 		double secs = (double)(now_mono_ns() - start_ns) / 1e9;
@@ -209,8 +224,10 @@ run(const struct lg_options *o)
 out:
 	if (eng)
 		lg_engine_stop(eng);
+	/* The pool gauges read the engine's pools: the server goes first. */
 	if (srv)
 		metrics_server_stop(srv);
+	lg_engine_free(eng);
 	if (client_ok)
 		lg_client_free(&client);
 	if (reg)

@@ -38,6 +38,8 @@ lg_options_defaults(struct lg_options *o)
 	o->value_min = o->value_max = 100;
 	o->op_timeout_ms = 500;
 	o->pool_acquire_timeout_ms = 100;
+	o->pipeline = 1;
+	o->fallback_auto = true;
 	o->breaker.consecutive_failures = 5;
 	o->breaker.failure_ratio = 0.5;
 	o->breaker.min_requests = 20;
@@ -79,11 +81,21 @@ lg_usage(FILE *f)
 "  --rate=OPS                     open loop at OPS operations/s in total,\n"
 "                                 0..10000000; 0 = closed loop (default 0)\n"
 "  --connections=N                connection pool size per server, 0..4096;\n"
-"                                 0 = one per worker (default 0)\n"
+"                                 0 = one per worker (default 0); split\n"
+"                                 between the threads, each thread keeping\n"
+"                                 its own share (no lock between threads)\n"
+"  --pipeline=N                   requests in flight on one connection,\n"
+"                                 1..64; 1 = like libmemcached, more = like\n"
+"                                 spymemcached (default 1)\n"
 "  --op-timeout=DURATION          timeout of every call: connect, send,\n"
 "                                 receive; 1ms..60s (default 500ms)\n"
 "  --pool-acquire-timeout=DURATION  wait for a pooled connection, 0..60s\n"
 "                                 (default 100ms)\n"
+"  --fallback-time=DURATION|auto  after a failed operation, the worker waits\n"
+"                                 this long (the application going to its\n"
+"                                 database), 0..60s; auto = the recent mean\n"
+"                                 latency of successful operations, at\n"
+"                                 least 50us, 1ms before any (default auto)\n"
 "  --breaker-consecutive-failures=N  open after N failures in a row,\n"
 "                                 0 = off, up to 1000000 (default 5)\n"
 "  --breaker-failure-ratio=R      open when failures/requests >= R, 0..1,\n"
@@ -239,6 +251,8 @@ enum {
 	OPT_CONNECTIONS,
 	OPT_OP_TIMEOUT,
 	OPT_POOL_ACQUIRE_TIMEOUT,
+	OPT_PIPELINE,
+	OPT_FALLBACK_TIME,
 	OPT_BR_CONSECUTIVE,
 	OPT_BR_RATIO,
 	OPT_BR_MIN_REQUESTS,
@@ -267,6 +281,8 @@ static const struct option long_opts[] = {
 	{ "op-timeout", required_argument, NULL, OPT_OP_TIMEOUT },
 	{ "pool-acquire-timeout", required_argument, NULL,
 	    OPT_POOL_ACQUIRE_TIMEOUT },
+	{ "pipeline", required_argument, NULL, OPT_PIPELINE },
+	{ "fallback-time", required_argument, NULL, OPT_FALLBACK_TIME },
 	{ "breaker-consecutive-failures", required_argument, NULL,
 	    OPT_BR_CONSECUTIVE },
 	{ "breaker-failure-ratio", required_argument, NULL, OPT_BR_RATIO },
@@ -420,6 +436,22 @@ lg_options_parse(struct lg_options *o, int argc, char **argv, char *err,
 			    &o->pool_acquire_timeout_ms))
 				return bad(err, errlen, name,
 				    "a duration from 0 to 60s");
+			break;
+		case OPT_PIPELINE:
+			if (parse_u64(optarg, 1, LG_MAX_PIPELINE, &v))
+				return bad(err, errlen, name,
+				    "an integer from 1 to 64");
+			o->pipeline = (unsigned)v;
+			break;
+		case OPT_FALLBACK_TIME:
+			if (strcmp(optarg, "auto") == 0) {
+				o->fallback_auto = true;
+				break;
+			}
+			if (parse_dur(optarg, 0, 60000, &o->fallback_ms))
+				return bad(err, errlen, name,
+				    "auto, or a duration from 0 to 60s");
+			o->fallback_auto = false;
 			break;
 		case OPT_BR_CONSECUTIVE:
 			if (parse_u64(optarg, 0, 1000000, &v))

@@ -18,6 +18,7 @@
 #define LG_MAX_KEYS 100000000ULL
 #define LG_MAX_VALUE 1000000 /* under memcached's default 1 MiB item limit */
 #define LG_PREFIX_MAX 64
+#define LG_MAX_PIPELINE 64
 
 enum lg_op {
 	LG_OP_GET,
@@ -48,6 +49,9 @@ struct lg_options {
 	unsigned connections;          /* per server; 0: one per worker */
 	uint64_t op_timeout_ms;
 	uint64_t pool_acquire_timeout_ms;
+	unsigned pipeline;             /* requests in flight per connection */
+	bool fallback_auto;            /* fallback = recent mean latency */
+	uint64_t fallback_ms;          /* else this, after a failed op */
 	struct breaker_settings breaker;
 	uint64_t duration_ms;          /* 0: until a signal */
 	uint64_t seed;

@@ -88,6 +88,76 @@ deadline_after(struct timespec *ts, uint64_t ms)
 	}
 }
 
+/* Makes a connection in a place reserved by the caller (p->total
+ * already counts it); called and returns with the lock held. */
+static enum pool_result
+create_reserved(struct pool *p, void **conn, bool *created)
+{
+	pthread_mutex_unlock(&p->mu);
+	void *c = p->create(p->arg);
+	pthread_mutex_lock(&p->mu);
+	if (c == NULL) {
+		p->total--;
+		p->acquire_errors++;
+		pthread_cond_signal(&p->cv);
+		return POOL_CREATE_FAILED;
+	}
+	p->created++;
+	p->active++;
+	*conn = c;
+	*created = true;
+	return POOL_OK;
+}
+
+enum pool_result
+pool_try_acquire(struct pool *p, void **conn, bool *created)
+{
+	enum pool_result r = POOL_TIMEOUT;
+
+	*created = false;
+	pthread_mutex_lock(&p->mu);
+	if (p->nidle > 0) {
+		*conn = p->idle[--p->nidle];
+		p->active++;
+		r = POOL_OK;
+	} else if (p->total < p->max) {
+		p->total++;
+		r = create_reserved(p, conn, created);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return r;
+}
+
+void
+pool_acquire_failed(struct pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->acquire_errors++;
+	pthread_mutex_unlock(&p->mu);
+}
+
+bool
+pool_discard_idle(struct pool *p, void *conn)
+{
+	size_t i;
+
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < p->nidle && p->idle[i] != conn; i++)
+		;
+	if (i == p->nidle) {
+		pthread_mutex_unlock(&p->mu);
+		return false;
+	}
+	memmove(&p->idle[i], &p->idle[i + 1],
+	    (p->nidle - i - 1) * sizeof(*p->idle));
+	p->nidle--;
+	p->total--;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	p->destroy(p->arg, conn);
+	return true;
+}
+
 enum pool_result
 pool_acquire(struct pool *p, uint64_t timeout_ms, void **conn, bool *created)
 {
@@ -117,22 +187,9 @@ pool_acquire(struct pool *p, uint64_t timeout_ms, void **conn, bool *created)
 	}
 	/* Make a new one outside the lock; its place is reserved. */
 	p->total++;
+	enum pool_result r = create_reserved(p, conn, created);
 	pthread_mutex_unlock(&p->mu);
-	void *c = p->create(p->arg);
-	pthread_mutex_lock(&p->mu);
-	if (c == NULL) {
-		p->total--;
-		p->acquire_errors++;
-		pthread_cond_signal(&p->cv);
-		pthread_mutex_unlock(&p->mu);
-		return POOL_CREATE_FAILED;
-	}
-	p->created++;
-	p->active++;
-	pthread_mutex_unlock(&p->mu);
-	*conn = c;
-	*created = true;
-	return POOL_OK;
+	return r;
 timeout:
 	p->acquire_errors++;
 	pthread_mutex_unlock(&p->mu);

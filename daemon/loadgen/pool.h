@@ -53,7 +53,15 @@ void pool_destroy(struct pool *p);
  * connection was made for this call. */
 enum pool_result pool_acquire(struct pool *p, uint64_t timeout_ms,
     void **conn, bool *created);
+/* For a caller that waits by itself (an event loop): never blocks, and
+ * an exhausted pool (POOL_TIMEOUT) is not counted as an error; the caller
+ * counts one with pool_acquire_failed() if its own wait times out. */
+enum pool_result pool_try_acquire(struct pool *p, void **conn, bool *created);
+void pool_acquire_failed(struct pool *p);
 void pool_release(struct pool *p, void *conn, bool broken);
+/* Destroys one idle connection (its server closed it). Whether it was
+ * idle here. */
+bool pool_discard_idle(struct pool *p, void *conn);
 void pool_stats(struct pool *p, struct pool_stats *st);
 /* Destroys every idle connection: after its server failed (a restart, a
  * partition) they are suspect, and a probe must not meet a dead one.
