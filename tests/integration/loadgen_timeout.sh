@@ -39,8 +39,15 @@ for op in get set delete; do
 done
 echo "silent m3: $n calls ended, $to as timeouts, $inb of them in (100 ms, 250 ms]"
 fcmp "$n" '>=' 1000 || fail "only $n calls to m3 ended in 3 s"
-[ "$to" = "$n" ] || fail "$n calls to m3 ended, only $to as timeouts: $(errors_now)"
-[ "$inb" = "$n" ] || fail "$((n - inb)) of $n timeouts on m3 outside (100 ms, 250 ms]: not within --op-timeout + 20 ms"
+# Nothing but timeouts on m3. The counters and the histogram are read in
+# one scrape, not one instant: a call or two ending while it was written
+# may show in one and not yet in the other (SKEW).
+SKEW=3
+o=$(awk -v a="$(errors s0 s1 m3)" -v b="$to" 'BEGIN { print a - b }')
+[ "$o" = 0 ] || fail "$o errors on m3 other than timeouts: $(errors_now)"
+d=$(awk -v a="$n" -v b="$to" 'BEGIN { d = a - b; print (d < 0 ? -d : d) }')
+[ "$d" -le $SKEW ] || fail "$n calls to m3 ended, $to as timeouts"
+[ $((n - inb)) -le $SKEW ] || fail "$((n - inb)) of $n timeouts on m3 outside (100 ms, 250 ms]: not within --op-timeout + 20 ms"
 pass "every call to the silent m3 failed as a timeout within 250 ms"
 for s in m1 m2; do
 	p0=$(quantile b0 b1 0.99 get $s)
