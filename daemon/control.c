@@ -1,7 +1,14 @@
 /* The control socket: accepts reliabctl clients, frames their lines,
  * hands requests to the command table, and streams events to watchers.
  * Nothing a client sends may crash or block the daemon: lines are
- * bounded, idle clients are dropped, slow readers are cut off. */
+ * bounded, idle clients are dropped, slow readers are cut off.
+ *
+ * Nor may any local user lock others out (as tmux and relayd treat
+ * theirs): a peer uid gets at most a share of the slots, the daemon's
+ * own uid and root always find one kept for them, idle time counts from
+ * the last complete request (a byte now and then buys nothing), and at
+ * the limit the longest-idle connection gives way before a newcomer is
+ * refused. Out of fds, accepting pauses instead of spinning. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,7 +20,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/listener.h>
 
 #include "log.h"
 #include "metrics.h"
@@ -21,7 +27,13 @@
 #include "util.h"
 
 #define CONTROL_MAX_CONNS 512
+/* Slots only the daemon's own uid and root may take. */
+#define CONTROL_RESERVED 16
+/* The most one other uid may hold. */
+#define CONTROL_PER_UID (CONTROL_MAX_CONNS / 8)
 #define CONTROL_IDLE_S 30
+/* Out of fds: how long accepting pauses before it is tried again. */
+#define CONTROL_RETRY_MS 200
 /* Replies a client has not read: past this, a watcher is dropped and a
  * requester is no longer read from. */
 #define CONTROL_OUTPUT_MAX (4 * 1024 * 1024)
@@ -47,19 +59,29 @@ conn_state_text(enum conn_state st)
 }
 
 struct ctl_conn {
-	TAILQ_ENTRY(ctl_conn) entry;
+	TAILQ_ENTRY(ctl_conn) entry; /* longest idle first */
 	struct reliabd *d;
 	struct bufferevent *bev;
+	struct event *idle;  /* CONTROL_IDLE_S after the last request */
 	struct frame frame;
 	enum conn_state state;
-	int paused;    /* not read from until its replies drain */
+	uid_t uid;           /* the peer's, from SO_PEERCRED */
+	unsigned inflight;   /* requests not answered yet */
+	int paused;          /* not read from until its replies drain */
 };
 TAILQ_HEAD(conn_list, ctl_conn);
+
+/* control.c's part of struct reliabd (d->conns). */
+struct control {
+	struct conn_list conns;
+	struct event *retry;  /* resumes accepting after EMFILE */
+	int out_of_fds;       /* said once per episode */
+};
 
 static struct conn_list *
 conns(struct reliabd *d)
 {
-	return d->conns;
+	return &((struct control *)d->conns)->conns;
 }
 
 static void
@@ -72,14 +94,19 @@ conn_free(struct ctl_conn *conn)
 	TAILQ_REMOVE(conns(d), conn, entry);
 	d->nconns--;
 	metric_set(d->m_conns, d->nconns);
+	if (conn->idle)
+		event_free(conn->idle);
 	bufferevent_free(conn->bev);
 	frame_free(&conn->frame);
 	free(conn);
 }
 
+/* Every reply to a request comes through here, one per request. */
 int
 control_write(struct ctl_conn *conn, const char *line, size_t len)
 {
+	if (conn->inflight > 0)
+		conn->inflight--;
 	if (conn->state == CONN_CLOSING)
 		return -1;
 	return bufferevent_write(conn->bev, line, len);
@@ -104,7 +131,9 @@ void
 control_set_watch(struct ctl_conn *conn)
 {
 	conn->state = CONN_WATCHING;
-	/* A watcher may stay silent for as long as it likes. */
+	/* A watcher may stay silent for as long as it likes (a slow
+	 * reader is still cut off by CONTROL_OUTPUT_MAX). */
+	evtimer_del(conn->idle);
 	bufferevent_set_timeouts(conn->bev, NULL, NULL);
 }
 
@@ -157,6 +186,19 @@ conn_fail(struct ctl_conn *conn, json_int_t id, enum proto_err err,
 		conn_free(conn);
 }
 
+/* A complete request: the idle clock starts again, and the connection
+ * goes to the back of the eviction queue. */
+static void
+conn_touch(struct ctl_conn *conn)
+{
+	struct timeval idle = { CONTROL_IDLE_S, 0 };
+
+	TAILQ_REMOVE(conns(conn->d), conn, entry);
+	TAILQ_INSERT_TAIL(conns(conn->d), conn, entry);
+	if (conn->state == CONN_READING)
+		evtimer_add(conn->idle, &idle);
+}
+
 static void
 conn_line(struct ctl_conn *conn, const char *line, size_t len)
 {
@@ -165,6 +207,8 @@ conn_line(struct ctl_conn *conn, const char *line, size_t len)
 	char msg[256];
 	enum proto_err err;
 
+	conn_touch(conn);
+	conn->inflight++;
 	err = proto_decode_request(line, len, &req, msg, sizeof(msg));
 	ctx.id = req.id;
 	if (err != PROTO_OK) {
@@ -212,6 +256,7 @@ conn_pump(struct ctl_conn *conn)
 				break;
 			if (st == FRAME_TOO_LONG) {
 				metric_inc(conn->d->m_requests_err);
+				conn->inflight++;
 				conn_fail(conn, 0, PROTO_E_LINE_TOO_LONG,
 				    "request line longer than 65536 bytes");
 				return;
@@ -261,16 +306,198 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT)
-		log_debug("dropping an idle client");
+		log_debug("dropping a client that does not read its replies");
 	conn_free(conn);
+}
+
+/* Nothing to answer, nothing unsent, not watching: a connection that
+ * may be dropped without losing anyone a reply. */
+static int
+conn_is_idle(const struct ctl_conn *conn)
+{
+	return conn->state == CONN_READING && conn->inflight == 0 &&
+	    conn_pending_output(conn) == 0;
+}
+
+static void
+conn_idle_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_conn *conn = arg;
+	struct timeval idle = { CONTROL_IDLE_S, 0 };
+
+	(void)fd;
+	(void)what;
+	/* A reply still on its way (a forwarded request) keeps it. */
+	if (!conn_is_idle(conn)) {
+		if (conn->state == CONN_READING)
+			evtimer_add(conn->idle, &idle);
+		return;
+	}
+	log_debug("dropping a client idle for %ds", CONTROL_IDLE_S);
+	conn_free(conn);
+}
+
+static int
+uid_privileged(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* The longest-idle connection that may give way to a newcomer of uid
+ * `uid`: one of its own when `same_uid`, else any unprivileged one (any
+ * at all for a privileged newcomer); NULL if none. */
+static struct ctl_conn *
+conn_victim(struct reliabd *d, uid_t uid, int same_uid)
+{
+	struct ctl_conn *c;
+
+	TAILQ_FOREACH(c, conns(d), entry) {
+		if (!conn_is_idle(c))
+			continue;
+		if (same_uid ? c->uid == uid :
+		    uid_privileged(uid) || !uid_privileged(c->uid))
+			return c;
+	}
+	return NULL;
+}
+
+/* Whether a newcomer of this uid gets a slot, dropping the longest-idle
+ * connection if that is what it takes. */
+static int
+conn_admit(struct reliabd *d, uid_t uid)
+{
+	unsigned limit = CONTROL_MAX_CONNS, same = 0;
+	struct ctl_conn *c, *victim = NULL;
+
+	if (!uid_privileged(uid)) {
+		TAILQ_FOREACH(c, conns(d), entry)
+			same += c->uid == uid;
+		if (same >= CONTROL_PER_UID) {
+			victim = conn_victim(d, uid, 1);
+			if (victim == NULL)
+				return 0;
+			log_debug("uid %u has %u connections: dropping its "
+			    "longest idle", (unsigned)uid, same);
+			conn_free(victim);
+			return 1;
+		}
+		limit -= CONTROL_RESERVED;
+	}
+	if (d->nconns < limit)
+		return 1;
+	victim = conn_victim(d, uid, 0);
+	if (victim == NULL)
+		return 0;
+	log_debug("%u connections: dropping the longest idle (uid %u)",
+	    d->nconns, (unsigned)victim->uid);
+	conn_free(victim);
+	return 1;
+}
+
+static uid_t
+peer_uid(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	/* Unknown is treated as a stranger, never as privileged. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    len != sizeof(cred))
+		return (uid_t)-1;
+	return cred.uid;
+}
+
+static void
+conn_refuse(int fd, uid_t uid)
+{
+	static const char busy[] =
+	    "{\"id\":0,\"ok\":false,\"error\":{\"code\":"
+	    "\"busy\",\"message\":\"too many clients\"}}\n";
+
+	log_debug("refusing a client of uid %u: no slot", (unsigned)uid);
+	/* Non-blocking: a full buffer loses the line, never the loop. */
+	(void)!write(fd, busy, sizeof(busy) - 1);
+	close(fd);
+}
+
+static int
+conn_new(struct reliabd *d, int fd, uid_t uid)
+{
+	struct timeval idle = { CONTROL_IDLE_S, 0 };
+	struct ctl_conn *conn;
+
+	conn = calloc(1, sizeof(*conn));
+	if (conn == NULL || frame_init(&conn->frame, PROTO_LINE_MAX) < 0) {
+		free(conn);
+		close(fd);
+		return -1;
+	}
+	conn->d = d;
+	conn->uid = uid;
+	conn->state = CONN_READING;
+	conn->idle = evtimer_new(d->base, conn_idle_timeout, conn);
+	conn->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (conn->bev == NULL || conn->idle == NULL ||
+	    evtimer_add(conn->idle, &idle) < 0) {
+		if (conn->bev)
+			bufferevent_free(conn->bev); /* and closes fd */
+		else
+			close(fd);
+		if (conn->idle)
+			event_free(conn->idle);
+		frame_free(&conn->frame);
+		free(conn);
+		return -1;
+	}
+	bufferevent_setcb(conn->bev, conn_read, conn_write, conn_event, conn);
+	/* A client that stops reading its replies is dropped after the
+	 * idle time too; reading is timed by conn->idle, per request. */
+	bufferevent_set_timeouts(conn->bev, NULL, &idle);
+	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(conns(d), conn, entry);
+	d->nconns++;
+	metric_set(d->m_conns, d->nconns);
+	return 0;
+}
+
+static void
+control_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct reliabd *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->ctl_ev && event_add(d->ctl_ev, NULL) < 0)
+		log_error("cannot watch the control socket again");
+}
+
+/* At the fd limit the listener stays readable and every accept fails:
+ * stop watching it for a moment rather than spin (relayd does the
+ * same), and try again on a timer. */
+static void
+control_pause(struct reliabd *d, int err)
+{
+	struct control *ctl = d->conns;
+	struct timeval tv = { 0, CONTROL_RETRY_MS * 1000 };
+
+	if (!ctl->out_of_fds)
+		log_warn("accept: %s; pausing the control socket for %d ms "
+		    "at a time until a descriptor frees", strerror(err),
+		    CONTROL_RETRY_MS);
+	ctl->out_of_fds = 1;
+	event_del(d->ctl_ev);
+	if (evtimer_add(ctl->retry, &tv) < 0) {
+		log_error("cannot arm the accept retry timer");
+		event_add(d->ctl_ev, NULL);
+	}
 }
 
 static void
 control_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct reliabd *d = arg;
-	struct ctl_conn *conn;
-	struct timeval idle = { CONTROL_IDLE_S, 0 };
+	struct control *ctl = d->conns;
+	uid_t uid;
 	int fd;
 
 	(void)what;
@@ -278,45 +505,27 @@ control_accept(evutil_socket_t lfd, short what, void *arg)
 	for (int i = 0; i < 64; i++) {
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				log_warn("accept: %s", strerror(errno));
+			int e = errno;
+
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS ||
+			    e == ENOMEM)
+				control_pause(d, e);
+			else if (e != EAGAIN && e != EWOULDBLOCK &&
+			    e != EINTR && e != ECONNABORTED)
+				log_warn("accept: %s", strerror(e));
 			return;
 		}
-		if (d->nconns >= CONTROL_MAX_CONNS) {
-			static const char busy[] =
-			    "{\"id\":0,\"ok\":false,\"error\":{\"code\":"
-			    "\"busy\",\"message\":\"too many clients\"}}\n";
-
-			(void)!write(fd, busy, sizeof(busy) - 1);
-			close(fd);
+		if (ctl->out_of_fds) {
+			log_info("accepting control clients again");
+			ctl->out_of_fds = 0;
+		}
+		uid = peer_uid(fd);
+		if (!conn_admit(d, uid)) {
+			conn_refuse(fd, uid);
 			continue;
 		}
-		conn = calloc(1, sizeof(*conn));
-		if (conn == NULL || frame_init(&conn->frame, PROTO_LINE_MAX) < 0) {
-			free(conn);
-			close(fd);
-			continue;
-		}
-		conn->d = d;
-		conn->state = CONN_READING;
-		conn->bev = bufferevent_socket_new(d->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (conn->bev == NULL) {
-			frame_free(&conn->frame);
-			free(conn);
-			close(fd);
-			continue;
-		}
-		bufferevent_setcb(conn->bev, conn_read, conn_write, conn_event,
-		    conn);
-		/* Idle readers and clients that stop reading their replies
-		 * are both dropped after the same time. */
-		bufferevent_set_timeouts(conn->bev, &idle, &idle);
-		bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
-		TAILQ_INSERT_TAIL(conns(d), conn, entry);
-		d->nconns++;
-		metric_set(d->m_conns, d->nconns);
+		if (conn_new(d, fd, uid) < 0)
+			log_error("out of memory for a control client");
 	}
 }
 
@@ -345,17 +554,22 @@ control_listen(struct reliabd *d, const char *path, int activated_fd,
     char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct conn_list *list;
+	struct control *ctl;
 	mode_t old;
 	int fd;
 
-	list = calloc(1, sizeof(*list));
-	if (list == NULL) {
+	ctl = calloc(1, sizeof(*ctl));
+	if (ctl == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	TAILQ_INIT(list);
-	d->conns = list;
+	TAILQ_INIT(&ctl->conns);
+	d->conns = ctl;
+	ctl->retry = evtimer_new(d->base, control_resume, d);
+	if (ctl->retry == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 
 	if (activated_fd >= 0) {
 		fd = activated_fd;
@@ -415,10 +629,14 @@ listening:
 void
 control_close(struct reliabd *d)
 {
-	if (d->conns) {
-		while (!TAILQ_EMPTY(conns(d)))
-			conn_free(TAILQ_FIRST(conns(d)));
-		free(d->conns);
+	struct control *ctl = d->conns;
+
+	if (ctl) {
+		while (!TAILQ_EMPTY(&ctl->conns))
+			conn_free(TAILQ_FIRST(&ctl->conns));
+		if (ctl->retry)
+			event_free(ctl->retry);
+		free(ctl);
 		d->conns = NULL;
 	}
 	if (d->ctl_ev) {
