@@ -11,7 +11,8 @@ reliabd_SOURCES = \
 	daemon/cmd-watch.c daemon/cmd-load.c daemon/cmd-node-restart.c \
 	daemon/cmd-list.c daemon/cmd-start-scenario.c daemon/cmd-stop.c \
 	daemon/cmd-runs.c daemon/cmd-show.c \
-	daemon/events.c daemon/journal.c daemon/dmetrics.c daemon/notify.c
+	daemon/events.c daemon/journal.c daemon/dmetrics.c daemon/notify.c \
+	daemon/journal_scan.c daemon/journal_scan.h
 reliabd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) \
 	$(LIBSYSTEMD_CFLAGS)
 reliabd_LDADD = $(RELIAB_LIBS) $(PROTO_LIBS) $(LIBEVENT_LIBS) \
@@ -23,3 +24,14 @@ tests_unit_test_backoff_SOURCES = tests/unit/test_backoff.c daemon/backoff.c
 tests_unit_test_backoff_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_unit_test_backoff_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_backoff_LDADD = $(CHECK_LIBS)
+
+# The child state machine, with reload; real processes, the test reaps.
+check_PROGRAMS += tests/unit/test_child
+TESTS += tests/unit/test_child
+tests_unit_test_child_SOURCES = tests/unit/test_child.c \
+	daemon/child.c daemon/pending.c daemon/reply.c daemon/spawn.c \
+	daemon/backoff.c daemon/daemon.c daemon/reload.c daemon/workers.c \
+	daemon/notify.c daemon/dmetrics.c
+tests_unit_test_child_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+tests_unit_test_child_CFLAGS = $(reliabd_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_child_LDADD = $(reliabd_LDADD) $(CHECK_LIBS)

@@ -22,15 +22,19 @@ static void __attribute__((noreturn))
 child_exec(char *const argv[], char *const envp[], pid_t parent, int chan,
     int out)
 {
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 
+	/* Every signal is blocked (spawn_child): reliabd's handlers, which
+	 * would write to its own loop's signal pipe, are replaced by the
+	 * defaults before any signal gets through. */
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &dfl, NULL);
 	/* Die with reliabd, even if it is killed with -9. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(127);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
 	/* A session of its own: a terminal's ^C reaches reliabd only, and
 	 * reliabd stops the children in order. */
 	setsid();
@@ -101,6 +105,7 @@ spawn_child(char *const argv[], int want_channel, int *chan_fd, int *out_fd)
 {
 	int sv[2] = { -1, -1 }, op[2] = { -1, -1 };
 	pid_t parent = getpid(), pid;
+	sigset_t all, old;
 	char **envp;
 
 	*chan_fd = -1;
@@ -119,14 +124,20 @@ spawn_child(char *const argv[], int want_channel, int *chan_fd, int *out_fd)
 		log_error("out of memory");
 		goto fail;
 	}
+	/* A SIGTERM (child_stop) may come before the exec: blocked until
+	 * the child has its default handlers back, or it would run
+	 * reliabd's. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
+	if (pid == 0)
+		child_exec(argv, envp, parent, sv[1], op[1]);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		log_error("fork: %s", strerror(errno));
 		free(envp);
 		goto fail;
 	}
-	if (pid == 0)
-		child_exec(argv, envp, parent, sv[1], op[1]);
 	free(envp);
 	if (sv[1] >= 0)
 		close(sv[1]);
