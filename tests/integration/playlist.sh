@@ -102,6 +102,19 @@ sleep 6
 in_run && fail "the playlist started again after stop"
 [ "$(nruns)" -le $((N2 + 1)) ] || fail "runs went on after stop: $N2 -> $(nruns)"
 pass "stop ends the loop (no run for 6 s, longer than one run)"
+
+# reliabd checks only a request's shape; the worker checks its meaning,
+# and its error comes back whole: an over-long name, an out-of-range loop.
+long=$(printf 'x%.0s' $(seq 200))
+for args in "{\"names\":[\"$long\"]}" '{"names":["quick-latency"],"loop":0}'; do
+	got=$(printf '{"id":5,"cmd":"start-scenario","args":%s}\n' "$args" |
+	    "$top_builddir/tests/tools/ctlpoke" "$SOCK" send)
+	echo "$got" | jq -e 'select(.id == 5) | .ok == false and
+	    .error.code == "bad-arguments" and (.error.message | length) > 0' \
+	    >/dev/null || fail "start-scenario $args: $got"
+done
+in_run && fail "a refused start-scenario started a run"
+pass "an over-long name and loop 0 are refused by the worker, clearly"
 stop_reliabd
 start_reliabd 3
 wait_for 30 in_run || fail "the loop did not come back at the next start"
