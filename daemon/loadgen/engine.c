@@ -30,6 +30,7 @@
 #define TICK_MS 10              /* local counts reach the metrics */
 #define FALLBACK_FLOOR_NS 50000ull
 #define FALLBACK_INITIAL_NS 1000000ull
+#define FALLBACK_CREDIT_MIN_NS 2000000ull
 /* A worker remembers its writes in a table of at most this many bytes in
  * all: 4096 workers must stay cheap. */
 #define VERSION_BUDGET_SLOTS (1u << 20)
@@ -89,6 +90,9 @@ struct worker {
 	struct breaker_ticket ticket;
 	uint64_t start_ns;          /* latency origin (scheduled, open loop) */
 	uint64_t issue_ns;          /* when it really started */
+	uint64_t fb_due;            /* fallback: when it should end */
+	uint64_t fb_late;           /* fallback time owed: earlier waits
+	                             * ended late (timer, scheduler) */
 	struct conn *conn;
 	char req[MCP_REQ_MAX];
 	size_t reqlen;
@@ -441,19 +445,45 @@ fallback_ns(struct lg_thread *t)
 	return f < FALLBACK_FLOOR_NS ? FALLBACK_FLOOR_NS : (uint64_t)f;
 }
 
+static void fallback_over(struct worker *w, uint64_t now);
+
 /* After a failure the worker does what an application does: it goes to
- * its database, which takes time, and only then calls again. */
+ * its database, which takes time, and only then calls again. A wait that
+ * ended late is paid back by shortening the next, so the mean is right
+ * even when the wait is shorter than the loop's wake-up delay. */
 static void
 start_fallback(struct worker *w)
 {
-	uint64_t d = fallback_ns(w->t);
-	struct timeval tv = {
-		.tv_sec = (time_t)(d / 1000000000ull),
-		.tv_usec = (suseconds_t)(d % 1000000000ull / 1000),
-	};
+	uint64_t d = fallback_ns(w->t), now = now_mono_ns();
+	struct timeval tv;
 
 	w->state = W_FALLBACK;
+	if (w->fb_late >= d) {
+		w->fb_late -= d;
+		fallback_over(w, now);
+		return;
+	}
+	d -= w->fb_late;
+	w->fb_late = 0;
+	w->fb_due = now + d;
+	tv.tv_sec = (time_t)(d / 1000000000ull);
+	tv.tv_usec = (suseconds_t)(d % 1000000000ull / 1000);
 	evtimer_add(w->timer, &tv);
+}
+
+static void
+fallback_over(struct worker *w, uint64_t now)
+{
+	if (w->t->draining) {
+		w->state = W_STOPPED;
+		return;
+	}
+	if (w->t->e->open_loop) {
+		worker_free(w, now);
+	} else {
+		w->start_ns = now;
+		set_ready(w);
+	}
 }
 
 /* The worker's next step once its operation is over. */
@@ -1080,18 +1110,19 @@ on_worker_timer(evutil_socket_t fd, short what, void *arg)
 		 * request on it goes with it. */
 		conn_break(w->conn, LG_ERR_TIMEOUT, "operation timed out");
 		break;
-	case W_FALLBACK:
-		if (t->draining) {
-			w->state = W_STOPPED;
-			break;
-		}
-		if (t->e->open_loop) {
-			worker_free(w, now_mono_ns());
-		} else {
-			w->start_ns = now_mono_ns();
-			set_ready(w);
-		}
+	case W_FALLBACK: {
+		uint64_t now = now_mono_ns(), cap = 2 * fallback_ns(t);
+		/* What is owed is bounded: a stalled machine must not turn
+		 * into a burst of back-to-back calls. */
+		if (cap < FALLBACK_CREDIT_MIN_NS)
+			cap = FALLBACK_CREDIT_MIN_NS;
+		if (now > w->fb_due)
+			w->fb_late += now - w->fb_due;
+		if (w->fb_late > cap)
+			w->fb_late = cap;
+		fallback_over(w, now);
 		break;
+	}
 	default:
 		FATAL_BUG("timer of a worker in state %s",
 		    worker_state_text(w->state));
@@ -1316,11 +1347,11 @@ thread_init(struct lg_engine *e, struct lg_thread *t, unsigned index)
 	cfg = event_config_new();
 	if (cfg == NULL)
 		return -1;
-	/* One thread per base: no locks inside libevent. Open loop needs
-	 * its schedule to the microsecond (timerfd), not the millisecond. */
+	/* One thread per base: no locks inside libevent. Timers to the
+	 * microsecond (timerfd), not the millisecond: the open loop's
+	 * schedule and the fallback waits are often under a millisecond. */
 	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
-	if (e->open_loop)
-		event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
 	t->base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	t->rbuf = malloc(READ_BUF);
