@@ -178,6 +178,10 @@ print_runs(const json_t *r)
 	}
 	if (json_is_true(json_object_get(r, "truncated")))
 		printf("(older runs left out: one reply holds at most 64 KiB)\n");
+	if (json_integer_value(json_object_get(r, "skipped")) > 0)
+		printf("(%" JSON_INTEGER_FORMAT " damaged lines of the journal "
+		    "skipped)\n", json_integer_value(json_object_get(r,
+					"skipped")));
 }
 
 void

@@ -239,10 +239,12 @@ void events_emit(struct reliabd *d, const char *name, json_t *fields);
 
 /* ---- the run journal (journal.c) ---------------------------------- */
 
-/* The last `n` runs, oldest first (a JSON array), or NULL. */
-json_t *journal_last(const char *state_dir, size_t n, char *err,
-    size_t errlen);
-/* The run with this id (or unique id prefix), or NULL. */
+/* The last `n` runs, oldest first (a JSON array), or NULL; *skipped
+ * counts the damaged lines and NUL runs passed over to find them. */
+json_t *journal_last(const char *state_dir, size_t n, size_t *skipped,
+    char *err, size_t errlen);
+/* The run with this id (or unique id prefix) in the journal or its
+ * rotated file, or NULL. */
 json_t *journal_find(const char *state_dir, const char *id, char *err,
     size_t errlen);
 

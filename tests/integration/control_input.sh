@@ -119,8 +119,11 @@ jq -e '.truncated == true and (.runs | length) > 100 and .runs[-1].id == "run-la
 "$B/reliabctl" -s "$SOCK" --json show run-last | jq -e '.run.status == "failed"' >/dev/null ||
 	fail "show run-last"
 "$B/reliabctl" -s "$SOCK" show run-2999 2>/dev/null && fail "ambiguous prefix run-2999 accepted"
-"$B/reliabctl" -s "$SOCK" show run-00001 2>"$T/old.err" && fail "a run beyond the 4 MiB tail was found"
-has 'no run' <"$T/old.err" || fail "old run: $(cat "$T/old.err")"
+# show finds any run still in the journal (issue 16), not only the tail.
+"$B/reliabctl" -s "$SOCK" --json show run-00001 | jq -e '.run.id == "run-00001"' >/dev/null ||
+	fail "a run beyond the 4 MiB tail was not found"
+"$B/reliabctl" -s "$SOCK" show run-99999 2>"$T/old.err" && fail "a run not in the journal was found"
+has 'no run' <"$T/old.err" || fail "missing run: $(cat "$T/old.err")"
 pass "journal: runs --last, show by id and prefix, bounded tail"
 
 # A client that sends requests and never reads the replies: reliabd stops

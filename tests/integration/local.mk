@@ -1,7 +1,7 @@
 # Integration tests of reliabd and reliabctl (the workers' own tests
 # live with their local.mk).
 TESTS += tests/integration/daemon.sh tests/integration/control_input.sh
-TESTS += tests/integration/control_emfile.sh
+TESTS += tests/integration/control_emfile.sh tests/integration/journal_torn.sh
 if !SANITIZERS
 # valgrind and ASan do not mix: the sanitizer build has its own checks.
 TESTS += tests/integration/daemon_valgrind.sh
@@ -10,4 +10,5 @@ TESTS += tests/integration/control_starve.sh
 endif
 EXTRA_DIST += tests/integration/daemon.sh tests/integration/control_input.sh \
 	tests/integration/daemon_valgrind.sh \
-	tests/integration/control_emfile.sh tests/integration/control_starve.sh
+	tests/integration/control_emfile.sh tests/integration/control_starve.sh \
+	tests/integration/journal_torn.sh
