@@ -24,7 +24,7 @@ sleep 1
 snap b0
 sleep 3
 snap b1
-[ "$(errors b0 b1 m3)" = 0 ] || fail "baseline: errors on m3 while it answered"
+[ "$(errors b0 b1 m3)" = 0 ] || fail "baseline: errors on m3 while it answered: $(errors_now)"
 
 set_mode silent
 sleep 0.5 # calls begun before the switch have ended
