@@ -5,7 +5,12 @@
  * an indented key is a key, never inih's "continuation" of the previous
  * value), refuses overlong lines (inih would cut them and read the rest
  * as a new line) and NUL bytes, and sees each [section] header itself:
- * a section with no keys still counts, and duplicates are caught. */
+ * a section with no keys still counts, and duplicates are caught.
+ *
+ * One job, though long: reading the file into struct config. The key
+ * table, the typed values and the section rules are one reader; apart,
+ * each key's spec would sit away from the check that uses it. Each
+ * worker's options from it are config_argv.c's. */
 #include "config.h"
 
 #include <errno.h>

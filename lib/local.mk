@@ -5,7 +5,8 @@ lib_libreliab_a_SOURCES = \
 	lib/util.c lib/util.h \
 	lib/addr.c lib/addr.h \
 	lib/duration.c lib/duration.h \
-	lib/metrics.c lib/metrics.h \
+	lib/metrics.c lib/metrics.h lib/metrics_int.h lib/metrics_render.c \
+	lib/metrics_series.c \
 	lib/metrics_process.c \
 	lib/httpd.c lib/httpd.h \
 	lib/config.c lib/config.h \
