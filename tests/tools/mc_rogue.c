@@ -366,6 +366,8 @@ serve(struct conn *c)
 	size_t off = 0;
 	bool ok = true;
 
+	if (c->inlen == 0)
+		return true;
 	while (ok && !c->closing) {
 		char *nl = memchr(c->in + off, '\n', c->inlen - off);
 		char line[LINE_MAX_BYTES + 1], *w[8];
