@@ -13,7 +13,7 @@ reliabd_loadgen_SOURCES = $(LOADGEN_CORE) \
 	daemon/loadgen/engine.c daemon/loadgen/engine.h \
 	daemon/loadgen/main.c
 reliabd_loadgen_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
-reliabd_loadgen_LDADD = $(RELIAB_LIBS) $(LIBEVENT_LIBS) $(HASHKIT_LIBS) -lm
+reliabd_loadgen_LDADD = $(WORKER_LIBS) $(HASHKIT_LIBS) -lm
 
 # Unit tests (Check).
 LOADGEN_UNIT = tests/unit/test_breaker tests/unit/test_pool \

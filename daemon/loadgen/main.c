@@ -1,8 +1,8 @@
 /* reliabd-loadgen: a steady memcache workload through a resilient client,
  * exported as Prometheus metrics. Runs under reliabd or by hand. */
 #include <errno.h>
+#include <event2/event.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +13,11 @@
 #include "client.h"
 #include "config.h"
 #include "engine.h"
-#include "httpd.h"
 #include "log.h"
 #include "metrics.h"
 #include "options.h"
 #include "util.h"
+#include "worker.h"
 
 #define PROG "reliabd-loadgen"
 
@@ -111,128 +111,146 @@ raise_fd_limit(void)
 		log_warn("setrlimit: %s", strerror(errno));
 }
 
+/* The main thread's job: the rates every 100 ms and the --duration, on
+ * the worker runtime's loop (signals, channel, /metrics, "ready"); the
+ * engine's threads run the workload. */
+struct loadgen {
+	struct worker *w;
+	struct lg_client client;
+	struct lg_engine *eng;
+	struct rate_ring ring;
+	struct event *tick_ev, *end_ev;
+};
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct loadgen *lg = arg;
+
+	(void)fd;
+	(void)what;
+	tick(&lg->client, &lg->ring);
+}
+
+static void
+on_duration(evutil_socket_t fd, short what, void *arg)
+{
+	struct loadgen *lg = arg;
+
+	(void)fd;
+	(void)what;
+	lg_engine_request_stop(lg->eng);
+	worker_exit(lg->w, 0);
+}
+
+/* A signal or reliabd gone: in-flight operations finish, nothing new
+ * starts (the loop ends right after). */
+static void
+on_stop(const char *reason, void *arg)
+{
+	struct loadgen *lg = arg;
+
+	(void)reason;
+	if (lg->eng)
+		lg_engine_request_stop(lg->eng);
+}
+
+static void
+log_done(struct lg_client *c, uint64_t start_ns)
+{
+	double all, failed, secs = (double)(now_mono_ns() - start_ns) / 1e9;
+
+	lg_client_totals(c, &all, &failed);
+	/* One line a script can read: the final counters, success/failed
+	 * per op (the tests and the bench read it). */
+	log_info("done: ops=%.0f failed=%.0f seconds=%.3f ops_per_sec=%.0f "
+	    "get=%.0f/%.0f set=%.0f/%.0f delete=%.0f/%.0f "
+	    "corrupt=%.0f stale=%.0f dropped=%.0f",
+	    all, failed, secs, secs > 0 ? all / secs : 0,
+	    metric_value(c->m_ops[LG_OP_GET][LG_STATUS_SUCCESS]),
+	    metric_value(c->m_ops[LG_OP_GET][LG_STATUS_FAILED]),
+	    metric_value(c->m_ops[LG_OP_SET][LG_STATUS_SUCCESS]),
+	    metric_value(c->m_ops[LG_OP_SET][LG_STATUS_FAILED]),
+	    metric_value(c->m_ops[LG_OP_DELETE][LG_STATUS_SUCCESS]),
+	    metric_value(c->m_ops[LG_OP_DELETE][LG_STATUS_FAILED]),
+	    metric_value(c->m_integrity[LG_INTEGRITY_CORRUPT]),
+	    metric_value(c->m_integrity[LG_INTEGRITY_STALE]),
+	    metric_value(c->m_arrivals_dropped));
+}
+
 static int
 run(const struct lg_options *o)
 {
 	struct metrics_registry *reg = NULL;
-	struct metrics_server *srv = NULL;
-	struct lg_engine *eng = NULL;
-	struct lg_client client;
+	struct worker_hooks hooks;
+	struct loadgen lg;
+	struct timeval tv;
 	bool client_ok = false;
 	char err[256];
-	sigset_t sigs;
 	int rc = 1;
-	uint64_t start_ns, end_ns, prev_ns;
-	struct rate_ring ring;
-	double all, failed;
+	uint64_t start_ns;
 
-	/* Signals are taken synchronously by this thread only; the worker
-	 * threads inherit the mask. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0) {
-		log_error("pthread_sigmask failed");
-		return 1;
-	}
-	signal(SIGPIPE, SIG_IGN);
+	memset(&lg, 0, sizeof(lg));
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.on_stop = on_stop;
+	hooks.arg = &lg;
 	raise_fd_limit();
-	channel_open();
-
+	lg.w = worker_init(PROG, &hooks, 0);
+	if (lg.w == NULL)
+		return 1;
 	reg = metrics_registry_new();
 	if (reg == NULL) {
 		log_error("no memory");
 		goto out;
 	}
-	if (lg_client_init(&client, o, reg) != 0)
+	if (lg_client_init(&lg.client, o, reg) != 0)
 		goto out;
 	client_ok = true;
 	if (metrics_register_process(reg) != 0)
 		log_warn("no process_* metrics");
-	srv = metrics_server_start(o->metrics, reg, err, sizeof(err));
-	if (srv == NULL) {
+	lg.tick_ev = event_new(worker_base(lg.w), -1, EV_PERSIST, on_tick, &lg);
+	lg.end_ev = evtimer_new(worker_base(lg.w), on_duration, &lg);
+	if (lg.tick_ev == NULL || lg.end_ev == NULL) {
+		log_error("no memory");
+		goto out;
+	}
+	if (worker_serve_metrics(lg.w, o->metrics, reg, NULL, err,
+	    sizeof(err)) != 0) {
 		log_error("--metrics=%s: %s", o->metrics, err);
 		goto out;
 	}
-	{
-		struct hostport hp;
-		char addr[ADDR_HOST_MAX + 16];
-		hostport_parse(o->metrics, &hp, err, sizeof(err));
-		snprintf(addr, sizeof(addr), strchr(hp.host, ':') ?
-		    "[%s]:%u" : "%s:%u", hp.host, metrics_server_port(srv));
-		log_info("serving /metrics on %s", addr);
-		channel_event("ready", json_pack("{s:s}", "metrics", addr));
-	}
-	eng = lg_engine_start(&client, o);
-	if (eng == NULL)
+	lg.eng = lg_engine_start(&lg.client, o);
+	if (lg.eng == NULL)
 		goto out;
-
-	start_ns = prev_ns = now_mono_ns();
-	memset(&ring, 0, sizeof(ring));
-	ring.t[0] = start_ns;
-	ring.n = 1;
-	end_ns = o->duration_ms ? start_ns + o->duration_ms * 1000000ull : 0;
-	for (;;) {
-		uint64_t now = now_mono_ns();
-		uint64_t next = prev_ns + RATE_STEP_NS;
-		struct timespec ts;
-		int sig;
-
-		if (end_ns && end_ns < next)
-			next = end_ns;
-		if (next > now) {
-			ts.tv_sec = (time_t)((next - now) / 1000000000ull);
-			ts.tv_nsec = (long)((next - now) % 1000000000ull);
-			sig = sigtimedwait(&sigs, NULL, &ts);
-			if (sig == SIGTERM || sig == SIGINT) {
-				log_info("signal %d: stopping", sig);
-				break;
-			}
-			if (sig < 0 && errno != EAGAIN && errno != EINTR) {
-				log_error("sigtimedwait: %s", strerror(errno));
-				goto out;
-			}
-		}
-		now = now_mono_ns();
-		if (now >= prev_ns + RATE_STEP_NS) {
-			tick(&client, &ring);
-			prev_ns = now;
-		}
-		if (end_ns && now >= end_ns)
-			break;
+	start_ns = now_mono_ns();
+	lg.ring.t[0] = start_ns;
+	lg.ring.n = 1;
+	tv.tv_sec = 0;
+	tv.tv_usec = (suseconds_t)(RATE_STEP_NS / 1000);
+	event_add(lg.tick_ev, &tv);
+	if (o->duration_ms) {
+		tv.tv_sec = (time_t)(o->duration_ms / 1000);
+		tv.tv_usec = (suseconds_t)(o->duration_ms % 1000 * 1000);
+		event_add(lg.end_ev, &tv);
 	}
-	lg_engine_stop(eng);
-	lg_client_totals(&client, &all, &failed);
-	{
-		double secs = (double)(now_mono_ns() - start_ns) / 1e9;
-		/* One line a script can read: the final counters, success/
-		 * failed per op (the tests and the bench read it). */
-		log_info("done: ops=%.0f failed=%.0f seconds=%.3f ops_per_sec=%.0f "
-		    "get=%.0f/%.0f set=%.0f/%.0f delete=%.0f/%.0f "
-		    "corrupt=%.0f stale=%.0f",
-		    all, failed, secs, secs > 0 ? all / secs : 0,
-		    metric_value(client.m_ops[LG_OP_GET][LG_STATUS_SUCCESS]),
-		    metric_value(client.m_ops[LG_OP_GET][LG_STATUS_FAILED]),
-		    metric_value(client.m_ops[LG_OP_SET][LG_STATUS_SUCCESS]),
-		    metric_value(client.m_ops[LG_OP_SET][LG_STATUS_FAILED]),
-		    metric_value(client.m_ops[LG_OP_DELETE][LG_STATUS_SUCCESS]),
-		    metric_value(client.m_ops[LG_OP_DELETE][LG_STATUS_FAILED]),
-		    metric_value(client.m_integrity[LG_INTEGRITY_CORRUPT]),
-		    metric_value(client.m_integrity[LG_INTEGRITY_STALE]));
-	}
-	rc = 0;
+	rc = worker_run(lg.w);
+	lg_engine_stop(lg.eng);
+	log_done(&lg.client, start_ns);
 out:
-	if (eng)
-		lg_engine_stop(eng);
-	/* The pool gauges read the engine's pools: the server goes first. */
-	if (srv)
-		metrics_server_stop(srv);
-	lg_engine_free(eng);
+	if (lg.eng)
+		lg_engine_stop(lg.eng);
+	if (lg.tick_ev)
+		event_free(lg.tick_ev);
+	if (lg.end_ev)
+		event_free(lg.end_ev);
+	/* The metrics server reads the registry and the engine's pools: it
+	 * goes first. */
+	worker_free(lg.w);
+	lg_engine_free(lg.eng);
 	if (client_ok)
-		lg_client_free(&client);
+		lg_client_free(&lg.client);
 	if (reg)
 		metrics_registry_free(reg);
-	channel_close();
 	return rc;
 }
 
