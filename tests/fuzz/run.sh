@@ -1,24 +1,63 @@
 #!/bin/bash
-# Runs every libFuzzer target for a short while from its seed corpus.
-# Any crash, leak or sanitizer report fails the test.
+# Runs every libFuzzer target from its seed corpus. Any crash, leak or
+# sanitizer report fails.
+#   run.sh          in the suite: each target for FUZZ_SECONDS (default 8)
+#   run.sh --long   `make fuzz-long`: each target until FUZZ_RUNS
+#                   executions (default 10^7, at most FUZZ_LONG_SECONDS
+#                   each, default 4 h), then a table: target,
+#                   executions, time, result
 source "$top_srcdir/tests/lib/common.sh"
+long=0
+[ "${1:-}" = --long ] && long=1
 secs=${FUZZ_SECONDS:-8}
-n=0
+runs=${FUZZ_RUNS:-10000000}
+long_secs=${FUZZ_LONG_SECONDS:-14400}
+n=0 failed=0
+table=$T/table.txt
+: >"$table"
 for t in $FUZZ_TARGETS; do
 	name=${t##*/fuzz_}
 	corpus_seed="$top_srcdir/tests/fuzz/corpus/$name"
 	work="$T/corpus-$name"
 	mkdir -p "$work"
 	[ -d "$corpus_seed" ] && cp -r "$corpus_seed"/. "$work"/
-	echo "fuzzing $name for ${secs}s"
-	if ! "${BACKGROUND[@]}" "$top_builddir/$t" -max_total_time="$secs" -rss_limit_mb=1024 \
-		-max_len=70000 -timeout=10 -artifact_prefix="$T/" "$work" \
-		>"$T/fuzz-$name.log" 2>&1; then
-		tail -n 50 "$T/fuzz-$name.log"
-		fail "fuzz target $name found a problem"
+	if [ "$long" = 1 ]; then
+		echo "fuzzing $name for $runs executions"
+		limit=(-runs="$runs" -max_total_time="$long_secs")
+	else
+		echo "fuzzing $name for ${secs}s"
+		limit=(-max_total_time="$secs")
 	fi
-	grep -E '^(#[0-9]+|Done)' "$T/fuzz-$name.log" | tail -n 1
+	t0=$SECONDS
+	rc=0
+	"${BACKGROUND[@]}" "$top_builddir/$t" "${limit[@]}" -rss_limit_mb=1024 \
+		-max_len=70000 -timeout=10 -artifact_prefix="$T/" "$work" \
+		>"$T/fuzz-$name.log" 2>&1 || rc=$?
+	elapsed=$((SECONDS - t0))
+	last=$(grep -E '^(#[0-9]+|Done)' "$T/fuzz-$name.log" | tail -n 1 || true)
+	echo "$last"
+	# "Done N runs in S second(s)" at the end, else the last "#N" status.
+	execs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$T/fuzz-$name.log" | tail -n 1)
+	[ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$T/fuzz-$name.log" | tail -n 1 | tr -d '#')
+	if [ "$rc" != 0 ]; then
+		result="FAILED (exit $rc)"
+		tail -n 50 "$T/fuzz-$name.log"
+		failed=$((failed + 1))
+	elif [ "$long" = 1 ] && [ "${execs:-0}" -lt "$runs" ]; then
+		result="time limit"
+	else
+		result="ok"
+	fi
+	printf '%-22s %12s %8ss  %s\n' "$name" "${execs:-?}" "$elapsed" "$result" >>"$table"
+	[ "$long" = 1 ] || [ "$rc" = 0 ] || fail "fuzz target $name found a problem"
 	n=$((n + 1))
 done
+if [ "$long" = 1 ]; then
+	printf '%-22s %12s %9s  %s\n' TARGET EXECUTIONS TIME RESULT
+	cat "$table"
+	[ "$failed" = 0 ] || fail "$failed fuzz targets found a problem (logs in $T)"
+	pass "$n fuzz targets, $runs executions each"
+	exit 0
+fi
 [ "$n" -ge 2 ] || fail "expected at least 2 fuzz targets, ran $n"
 pass "$n fuzz targets ran for ${secs}s each"
