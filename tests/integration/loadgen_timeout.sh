@@ -16,8 +16,9 @@ start_memcached "$p1"
 start_memcached "$p2"
 start_rogue "$p3" good
 SERVER_ARGS=(--server=m1=127.0.0.1:$p1 --server=m2=127.0.0.1:$p2 --server=m3=127.0.0.1:$p3)
-# 1000 calls/s to m3, each held 230 ms: about 230 workers busy there.
-start_loadgen --rate=3000 --workers=1024 --keys=1000 --workload=mixed \
+# About 500 calls/s to m3, each held 230 ms: some 120 workers busy there.
+# A modest rate: the test's own load must not be what delays the timers.
+start_loadgen --rate=1500 --workers=512 --keys=1000 --workload=mixed \
 	--op-timeout=230ms --breaker-consecutive-failures=0 --breaker-failure-ratio=0
 wait_for 10 above memcache_operations_rate 100 || fail "no load"
 sleep 1
@@ -38,7 +39,7 @@ for op in get set delete; do
 	inb=$(awk -v a="$inb" -v b="$(count_in s0 s1 $op m3 0.1 0.25)" 'BEGIN { print a + b }')
 done
 echo "silent m3: $n calls ended, $to as timeouts, $inb of them in (100 ms, 250 ms]"
-fcmp "$n" '>=' 1000 || fail "only $n calls to m3 ended in 3 s"
+fcmp "$n" '>=' 500 || fail "only $n calls to m3 ended in 3 s"
 # Nothing but timeouts on m3. The counters and the histogram are read in
 # one scrape, not one instant: a call or two ending while it was written
 # may show in one and not yet in the other (SKEW).
