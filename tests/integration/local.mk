@@ -2,6 +2,9 @@
 # live with their local.mk).
 TESTS += tests/integration/daemon.sh tests/integration/control_input.sh
 TESTS += tests/integration/control_emfile.sh tests/integration/journal_torn.sh
+# The layout rules: no circle of calls, the 700-line rule, one definition.
+TESTS += tests/integration/layout_lint.sh
+EXTRA_DIST += tests/integration/layout_lint.sh
 if !SANITIZERS
 # valgrind and ASan do not mix: the sanitizer build has its own checks.
 TESTS += tests/integration/daemon_valgrind.sh
