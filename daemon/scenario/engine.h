@@ -1,7 +1,8 @@
-/* The three-phase engine: runs scenarios (a list, N times or forever),
- * applies and removes faults, keeps the ledger, judges each run, writes
- * the journal, updates the scenario metrics. Single-threaded: driven by
- * main.c's poll loop. */
+/* The scenario worker's core: runs jobs (scenarios, a list, N times or
+ * forever) through the run state machine (runner.h), with fault
+ * application (faults.h), the proxy backend (backend.h) and what is
+ * published (publish.h). Single-threaded: driven by the worker's loop
+ * (main.c), asked by the requests (commands.c). */
 #ifndef RELIABD_SCENARIO_ENGINE_H
 #define RELIABD_SCENARIO_ENGINE_H
 

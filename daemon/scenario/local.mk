@@ -4,6 +4,7 @@
 noinst_LIBRARIES += daemon/scenario/libscenario_spec.a
 daemon_scenario_libscenario_spec_a_SOURCES = \
 	daemon/scenario/spec.c daemon/scenario/spec.h \
+	daemon/scenario/catalogue.c \
 	daemon/scenario/runargs.c daemon/scenario/runargs.h
 daemon_scenario_libscenario_spec_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 
@@ -12,6 +13,13 @@ reliabd_scenario_SOURCES = \
 	daemon/scenario/main.c \
 	daemon/scenario/commands.c daemon/scenario/commands.h \
 	daemon/scenario/engine.c daemon/scenario/engine.h \
+	daemon/scenario/runner.c daemon/scenario/runner.h \
+	daemon/scenario/flap.c daemon/scenario/flap.h \
+	daemon/scenario/playlist.c daemon/scenario/playlist.h \
+	daemon/scenario/faults.c daemon/scenario/faults.h \
+	daemon/scenario/backend.c daemon/scenario/backend.h \
+	daemon/scenario/publish.c daemon/scenario/publish.h \
+	daemon/scenario/record.c daemon/scenario/record.h \
 	daemon/scenario/verdict.c daemon/scenario/verdict.h \
 	daemon/scenario/promtext.c daemon/scenario/promtext.h \
 	daemon/scenario/sampler.c daemon/scenario/sampler.h \
@@ -57,9 +65,9 @@ dist_scenarios_DATA = \
 SCENARIO_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JANSSON_CFLAGS) \
 	-I$(top_srcdir)/daemon/scenario
 check_PROGRAMS += tests/unit/test_scenario_spec tests/unit/test_scenario_verdict \
-	tests/unit/test_scenario_ledger
+	tests/unit/test_scenario_ledger tests/unit/test_scenario_runner
 TESTS += tests/unit/test_scenario_spec tests/unit/test_scenario_verdict \
-	tests/unit/test_scenario_ledger
+	tests/unit/test_scenario_ledger tests/unit/test_scenario_runner
 tests_unit_test_scenario_spec_SOURCES = tests/unit/test_scenario_spec.c
 tests_unit_test_scenario_spec_CFLAGS = $(SCENARIO_TEST_CFLAGS)
 tests_unit_test_scenario_spec_LDADD = daemon/scenario/libscenario_spec.a \
@@ -75,6 +83,16 @@ tests_unit_test_scenario_ledger_SOURCES = tests/unit/test_scenario_ledger.c \
 tests_unit_test_scenario_ledger_CFLAGS = $(SCENARIO_TEST_CFLAGS) $(LIBCURL_CFLAGS)
 tests_unit_test_scenario_ledger_LDADD = daemon/scenario/libscenario_spec.a \
 	$(RELIAB_LIBS) $(JANSSON_LIBS) $(LIBCURL_LIBS) $(CHECK_LIBS) -lm
+
+# The run state machine with a fake clock and a fake fault backend.
+tests_unit_test_scenario_runner_SOURCES = tests/unit/test_scenario_runner.c \
+	daemon/scenario/runner.c daemon/scenario/flap.c \
+	daemon/scenario/faults.c daemon/scenario/faultmap.c \
+	daemon/scenario/playlist.c daemon/scenario/ledger.c \
+	daemon/scenario/verdict.c daemon/scenario/promtext.c
+tests_unit_test_scenario_runner_CFLAGS = $(SCENARIO_TEST_CFLAGS)
+tests_unit_test_scenario_runner_LDADD = daemon/scenario/libscenario_spec.a \
+	$(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS) -lm
 
 # Integration tests (real memcached, reliabd-proxy, reliabd-loadgen).
 # scenario_chan plays reliabd's end of the worker's channel.
@@ -99,6 +117,7 @@ EXTRA_DIST += tests/integration/scenario_cli.sh \
 SCENARIO_FUZZ_TARGETS = tests/fuzz/fuzz_scenario
 CLEANFILES += $(SCENARIO_FUZZ_TARGETS)
 fuzz_scenario_SRCS = tests/fuzz/fuzz_scenario.c daemon/scenario/spec.c \
+	daemon/scenario/catalogue.c \
 	daemon/scenario/promtext.c daemon/scenario/ledger.c \
 	daemon/scenario/verdict.c \
 	lib/duration.c lib/util.c lib/log.c

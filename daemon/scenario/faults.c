@@ -1,0 +1,296 @@
+/* Fault application with the write-ahead ledger (see faults.h). */
+#include "faults.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faultmap.h"
+#include "log.h"
+#include "util.h"
+
+int
+faults_open(struct faults *f, const char *state_dir,
+    const struct fault_backend *be, const struct fault_observer *obs,
+    char *err, size_t errlen)
+{
+	memset(f, 0, sizeof *f);
+	f->be = *be;
+	if (obs)
+		f->obs = *obs;
+	return ledger_open(&f->ledger, state_dir, err, errlen);
+}
+
+size_t
+faults_pending(const struct faults *f)
+{
+	return f->ledger.n;
+}
+
+static void
+notify(struct faults *f, const struct fault_set *s,
+    const struct fault_unit *u, const char *action, const char *error)
+{
+	if (f->obs.changed)
+		f->obs.changed(f->obs.arg, s, u, action, error);
+}
+
+int
+faults_cleanup(struct faults *f)
+{
+	size_t i = 0;
+	int dropped = 0;
+
+	while (i < f->ledger.n) {
+		struct ledger_entry le = f->ledger.e[i];
+		char err[512];
+		enum toxi_result r = f->be.undo(f->be.arg, &le, err,
+		    sizeof err);
+
+		if (r == TOXI_ERROR) {
+			log_warn("cannot remove %s %s on %s: %s",
+			    ledger_kind_text(le.kind), le.toxic, le.server, err);
+			i++;
+			continue;
+		}
+		log_info("removed left-over %s %s on %s%s",
+		    ledger_kind_text(le.kind), le.toxic, le.server,
+		    r == TOXI_UNREACHABLE ? " (proxy not running)" : "");
+		dropped |= ledger_drop(&f->ledger, &le);
+	}
+	/* One write for the pass: a crash before it leaves entries for
+	 * toxics already gone, which the next pass finds gone. */
+	if (dropped && ledger_write(&f->ledger) != 0) {
+		log_error("cannot write the ledger");
+		return -1;
+	}
+	return f->ledger.n == 0 ? 0 : -1;
+}
+
+/* ---- units ---- */
+
+static int
+make_unit(const struct scenario_spec *spec, size_t fi, const char *server,
+    const char *stream, uint64_t testing_ms, int builtin,
+    struct fault_unit *u, int *approximated)
+{
+	const struct fault_spec *f = &spec->faults[fi];
+
+	memset(u, 0, sizeof *u);
+	u->fault = fi;
+	u->type = f->type;
+	u->toxicity = f->toxicity;
+	strlcpy_r(u->stream, stream, sizeof u->stream);
+	strlcpy_r(u->le.server, server, sizeof u->le.server);
+	if (f->type == FAULT_NODE_RESTART) {
+		u->is_node = 1;
+		u->down_ms = (uint64_t)fault_attr(f, "down_ms",
+		    (double)testing_ms);
+		if (u->down_ms > testing_ms)
+			u->down_ms = testing_ms;
+		u->attrs = json_pack("{s:I}", "down_ms",
+		    (json_int_t)u->down_ms);
+		return u->attrs ? 0 : -1;
+	}
+	if (f->type == FAULT_DOWN) {
+		u->le.kind = LEDGER_DOWN;
+		strlcpy_r(u->le.toxic, "down", sizeof u->le.toxic);
+		strlcpy_r(u->le.type, "down", sizeof u->le.type);
+		u->attrs = json_object();
+		return u->attrs ? 0 : -1;
+	}
+	u->le.kind = LEDGER_TOXIC;
+	if (fault_to_toxic(f, builtin, u->le.type, sizeof u->le.type,
+	    &u->attrs, approximated) != 0)
+		return -1;
+	snprintf(u->le.toxic, sizeof u->le.toxic, "reliabd-%zu-%s-%s", fi,
+	    u->le.type, stream);
+	return 0;
+}
+
+int
+fault_set_build(struct fault_set *s, const struct scenario_spec *spec,
+    const char *run_id, uint64_t testing_ms, int builtin)
+{
+	size_t n = 0;
+
+	memset(s, 0, sizeof *s);
+	s->run_id = run_id;
+	s->scenario = spec->name;
+	for (size_t i = 0; i < spec->nfaults; i++)
+		n += spec->faults[i].nservers *
+		    (spec->faults[i].stream == STREAM_BOTH ? 2 : 1);
+	s->units = calloc(n ? n : 1, sizeof *s->units);
+	if (!s->units)
+		return -1;
+	for (size_t i = 0; i < spec->nfaults; i++) {
+		const struct fault_spec *f = &spec->faults[i];
+		for (size_t k = 0; k < f->nservers; k++) {
+			const char *streams[2] = { fault_stream_text(f->stream),
+				NULL };
+
+			if (f->stream == STREAM_BOTH) {
+				streams[0] = "downstream";
+				streams[1] = "upstream";
+			}
+			for (int j = 0; j < 2 && streams[j]; j++)
+				if (make_unit(spec, i, f->servers[k],
+				    streams[j], testing_ms, builtin,
+				    &s->units[s->n++],
+				    &s->loss_approximated) != 0) {
+					fault_set_free(s);
+					return -1;
+				}
+		}
+	}
+	return 0;
+}
+
+void
+fault_set_free(struct fault_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		json_decref(s->units[i].attrs);
+	free(s->units);
+	s->units = NULL;
+	s->n = 0;
+}
+
+/* ---- apply and remove ---- */
+
+/* Every proxy fault of a batch is written down before the proxy
+ * changes, so a crash in between leaves at worst entries for nothing; in
+ * one write (two fsyncs), however many faults. -1 if it could not be
+ * written: then the ledger is as it was. */
+static int
+ledger_note_all(struct faults *f, struct fault_set *s, double wall)
+{
+	size_t i;
+	int added = 0;
+
+	for (i = 0; i < s->n; i++) {
+		struct fault_unit *u = &s->units[i];
+		int k;
+
+		u->ledger_new = 0;
+		if (u->active || u->is_node)
+			continue;
+		u->le.applied = wall;
+		if ((k = ledger_put(&f->ledger, &u->le)) < 0)
+			goto undo;
+		u->ledger_new = k;
+		added |= k;
+	}
+	if (!added || ledger_write(&f->ledger) == 0)
+		return 0;
+undo:
+	for (size_t j = 0; j < s->n && j <= i; j++)
+		if (s->units[j].ledger_new)
+			ledger_drop(&f->ledger, &s->units[j].le);
+	return -1;
+}
+
+/* `noted`: the batch's ledger write succeeded. A fault undone here is
+ * dropped from the ledger in memory; *dirty says the caller must write. */
+static int
+apply_unit(struct faults *f, struct fault_set *s, struct fault_unit *u,
+    double wall, int noted, int *dirty)
+{
+	char err[512] = "";
+
+	if (u->active)
+		return 0;
+	if (u->is_node) {
+		if (f->be.node_restart(f->be.arg, u->le.server, u->down_ms,
+		    err, sizeof err) != 0)
+			goto failed;
+		goto applied;
+	}
+	if (!noted) {
+		snprintf(err, sizeof err, "cannot write the ledger %.400s",
+		    f->ledger.path);
+		goto failed;
+	}
+	if (f->be.apply(f->be.arg, u, err, sizeof err) != TOXI_OK) {
+		char err2[256];
+
+		if (f->be.undo(f->be.arg, &u->le, err2, sizeof err2) !=
+		    TOXI_ERROR)
+			*dirty |= ledger_drop(&f->ledger, &u->le);
+		goto failed;
+	}
+applied:
+	u->active = 1;
+	u->napplied++;
+	if (u->napplied == 1)
+		u->applied_wall = wall;
+	notify(f, s, u, "apply", NULL);
+	log_info("applied %s on %s", fault_type_text(u->type), u->le.server);
+	return 0;
+failed:
+	log_warn("%s: %s", s->run_id, err);
+	notify(f, s, u, "apply", err);
+	if (!s->apply_error[0])
+		snprintf(s->apply_error, sizeof s->apply_error,
+		    "cannot apply %s on %s: %s", fault_type_text(u->type),
+		    u->le.server, err);
+	return -1;
+}
+
+/* A fault removed is dropped from the ledger in memory; *dirty says the
+ * caller must write it. */
+static void
+remove_unit(struct faults *f, struct fault_set *s, struct fault_unit *u,
+    double wall, int *dirty)
+{
+	char err[512] = "";
+
+	if (!u->active)
+		return;
+	u->active = 0;
+	u->removed_wall = wall;
+	if (!u->is_node) {
+		if (f->be.undo(f->be.arg, &u->le, err, sizeof err) ==
+		    TOXI_ERROR) {
+			/* Stays in the ledger; retried while idle. */
+			log_warn("%s: cannot remove %s on %s: %s", s->run_id,
+			    fault_type_text(u->type), u->le.server, err);
+		} else {
+			*dirty |= ledger_drop(&f->ledger, &u->le);
+		}
+	}
+	notify(f, s, u, "remove", err[0] ? err : NULL);
+	log_info("removed %s on %s", fault_type_text(u->type), u->le.server);
+}
+
+static void
+ledger_flush(struct faults *f, int dirty)
+{
+	/* A crash before this write leaves entries for faults already gone:
+	 * the next cleanup finds them gone. */
+	if (dirty && ledger_write(&f->ledger) != 0)
+		log_error("cannot write the ledger %s", f->ledger.path);
+}
+
+int
+faults_apply(struct faults *f, struct fault_set *s, double wall)
+{
+	int rc = 0, dirty = 0;
+	int noted = ledger_note_all(f, s, wall) == 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (apply_unit(f, s, &s->units[i], wall, noted, &dirty) != 0)
+			rc = -1;
+	ledger_flush(f, dirty);
+	return rc;
+}
+
+void
+faults_remove(struct faults *f, struct fault_set *s, double wall)
+{
+	int dirty = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		remove_unit(f, s, &s->units[i], wall, &dirty);
+	ledger_flush(f, dirty);
+}

@@ -1,0 +1,42 @@
+/* What the world sees of the runs: the scenario metrics (DESIGN.md's
+ * table), the events on reliabd's channel (phase, fault, run, done), and
+ * the journal (journal.h). The run state machine and fault application
+ * tell it; it never changes them. */
+#ifndef RELIABD_SCENARIO_PUBLISH_H
+#define RELIABD_SCENARIO_PUBLISH_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "faults.h"
+#include "playlist.h"
+#include "runner.h"
+#include "verdict.h"
+
+struct metrics_registry;
+struct metric_family;
+
+struct publisher {
+	struct metrics_registry *reg;   /* NULL: no metrics (--cleanup) */
+	struct metric_family *f_phase, *f_pdur, *f_pstart, *f_runs;
+	struct metric_family *f_active, *f_config, *f_tto, *f_ttr;
+	const char *state_dir;          /* the journal's */
+	json_t *last_run;               /* the last record */
+};
+
+/* Declares the metrics in `reg` (may be NULL). 0, or -1 with err. */
+int publisher_init(struct publisher *p, struct metrics_registry *reg,
+    const char *state_dir, char *err, size_t errlen);
+void publisher_free(struct publisher *p);
+
+/* Every known scenario shows in the metrics from the start. */
+void publish_catalogue(struct publisher *p, const struct catalogue *cat);
+void publish_phase(struct publisher *p, const struct run *r);
+void publish_fault(struct publisher *p, const struct fault_set *s,
+    const struct fault_unit *u, const char *action, const char *error);
+void publish_run(struct publisher *p, const struct run *r,
+    enum run_status st, const char *reason, const char *batch, double wall);
+void publish_done(struct publisher *p, const struct playlist *pl,
+    int aborted);
+
+#endif

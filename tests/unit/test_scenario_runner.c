@@ -1,0 +1,538 @@
+/* The run state machine (runner.c) and flapping (flap.c), driven with a
+ * fake clock and a fake fault backend that counts what reaches the
+ * "proxy": every transition, a stop in each phase, a flapping pattern,
+ * the cleanup retry of a proxy that would not let go. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "faults.h"
+#include "flap.h"
+#include "log.h"
+#include "playlist.h"
+#include "runner.h"
+
+/* ---- the fakes ---- */
+
+static uint64_t fake_mono;
+static double fake_wall;
+
+static uint64_t
+fake_mono_ms(void *arg)
+{
+	(void)arg;
+	return fake_mono;
+}
+
+static double
+fake_wall_s(void *arg)
+{
+	(void)arg;
+	return fake_wall;
+}
+
+static const struct run_clock fake_clock = { fake_mono_ms, fake_wall_s,
+	NULL };
+
+struct proxy {
+	int applies, undos, restarts;
+	int fail_undo;     /* the proxy refuses removals */
+	int on;            /* faults on the proxy now */
+	char log[512];     /* "+" apply, "-" undo, "n" node restart */
+};
+static struct proxy px;
+
+static void
+note(const char *c)
+{
+	strncat(px.log, c, sizeof px.log - strlen(px.log) - 1);
+}
+
+static enum toxi_result
+fake_apply(void *arg, const struct fault_unit *u, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)u;
+	(void)err;
+	(void)errlen;
+	px.applies++;
+	px.on++;
+	note("+");
+	return TOXI_OK;
+}
+
+static enum toxi_result
+fake_undo(void *arg, const struct ledger_entry *le, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)le;
+	if (px.fail_undo) {
+		snprintf(err, errlen, "proxy busy");
+		return TOXI_ERROR;
+	}
+	px.undos++;
+	if (px.on > 0)
+		px.on--;
+	note("-");
+	return TOXI_OK;
+}
+
+static int
+fake_restart(void *arg, const char *node, uint64_t down_ms, char *err,
+    size_t errlen)
+{
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	ck_assert_str_eq(node, "memcache1");
+	ck_assert_uint_eq(down_ms, 800);
+	px.restarts++;
+	note("n");
+	return 0;
+}
+
+struct seen {
+	char phases[256];   /* first letter of each phase published */
+	int finished, aborted, done, done_aborted, sampling;
+	enum run_status last;
+};
+static struct seen seen;
+
+static void
+obs_phase(void *arg, const struct run *r)
+{
+	char c[2] = { phase_text(r->phase)[0], 0 };
+
+	(void)arg;
+	strncat(seen.phases, c, sizeof seen.phases - strlen(seen.phases) - 1);
+}
+
+static void
+obs_finished(void *arg, const struct run *r, enum run_status st,
+    const char *reason, const struct playlist *pl)
+{
+	(void)arg;
+	(void)r;
+	(void)reason;
+	(void)pl;
+	seen.finished++;
+	seen.last = st;
+	if (st == RUN_ABORTED)
+		seen.aborted++;
+}
+
+static void
+obs_done(void *arg, const struct playlist *pl, int aborted)
+{
+	(void)arg;
+	(void)pl;
+	seen.done++;
+	seen.done_aborted += aborted;
+}
+
+static void
+obs_sampling(void *arg, int on)
+{
+	(void)arg;
+	seen.sampling = on;
+}
+
+static const struct runner_observer observer = { obs_phase, obs_finished,
+	obs_done, obs_sampling, NULL, NULL };
+
+/* ---- a lab ---- */
+
+static char dir[] = "/tmp/test_runner.XXXXXX";
+static struct faults faults;
+static struct runner rn;
+
+static void
+lab_up(void)
+{
+	struct fault_backend be = { fake_apply, fake_undo, fake_restart,
+		NULL };
+	char err[256];
+
+	memset(&px, 0, sizeof px);
+	memset(&seen, 0, sizeof seen);
+	fake_mono = 1000000;
+	fake_wall = 1.7e9;
+	strcpy(dir, "/tmp/test_runner.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(faults_open(&faults, dir, &be, NULL, err,
+	    sizeof err), 0);
+	runner_init(&rn, &fake_clock, &faults, &observer);
+	ck_assert_int_eq(rn.state, RUNNER_IDLE);
+}
+
+static void
+lab_down(void)
+{
+	char path[64];
+
+	runner_free(&rn);
+	snprintf(path, sizeof path, "%s/ledger.json", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A job of `doc` (a scenario: 1 s, 5 s, 2 s unless it says), `loop`
+ * times. */
+static void
+start(const char *doc, unsigned loop)
+{
+	struct playlist pl;
+	char err[256];
+
+	memset(&pl, 0, sizeof pl);
+	pl.specs = calloc(1, sizeof *pl.specs);
+	ck_assert_ptr_nonnull(pl.specs);
+	ck_assert_int_eq(spec_parse(doc, strlen(doc), "t.json", NULL,
+	    pl.specs, err, sizeof err), 0);
+	pl.n = 1;
+	run_args_init(&pl.args);
+	pl.args.loop = loop;
+	strcpy(pl.batch, "test");
+	ck_assert_int_eq(runner_start(&rn, &pl), 0);
+	ck_assert_ptr_null(pl.specs);
+}
+
+static const char *const latency =
+    "{\"name\":\"lat\",\"phases\":{\"stabilization\":\"1s\","
+    "\"testing\":\"5s\",\"recovery\":\"2s\"},"
+    "\"faults\":[{\"servers\":[\"memcache1\",\"memcache2\"],"
+    "\"type\":\"latency\",\"attributes\":{\"latency\":100}}]}";
+
+static const char *const flapping =
+    "{\"name\":\"flap\",\"phases\":{\"stabilization\":\"1s\","
+    "\"testing\":\"5s\",\"recovery\":\"2s\"},"
+    "\"faults\":[{\"servers\":[\"memcache1\"],\"type\":\"latency\","
+    "\"attributes\":{\"latency\":100}}],"
+    "\"pattern\":{\"on\":\"1s\",\"off\":\"1s\"}}";
+
+/* Moves the clock by ms and ticks; returns the tick's wait. */
+static int
+advance(uint64_t ms)
+{
+	fake_mono += ms;
+	fake_wall += (double)ms / 1000.0;
+	return runner_tick(&rn);
+}
+
+/* ---- the tests ---- */
+
+START_TEST(test_texts)
+{
+	ck_assert_str_eq(runner_state_text(RUNNER_IDLE), "idle");
+	ck_assert_str_eq(runner_state_text(RUNNER_CLEANING), "cleaning");
+	ck_assert_str_eq(runner_state_text(RUNNER_STABILIZATION),
+	    "stabilization");
+	ck_assert_str_eq(runner_state_text(RUNNER_TESTING), "testing");
+	ck_assert_str_eq(runner_state_text(RUNNER_RECOVERY), "recovery");
+	ck_assert_int_eq(runner_state_phase(RUNNER_CLEANING), PHASE_IDLE);
+	ck_assert_int_eq(runner_state_phase(RUNNER_TESTING), PHASE_TESTING);
+	ck_assert_str_eq(flap_state_text(FLAP_STEADY), "steady");
+	ck_assert_str_eq(flap_state_text(FLAP_ON), "on");
+	ck_assert_str_eq(flap_state_text(FLAP_OFF), "off");
+	ck_assert_str_eq(flap_action_text(FLAP_REMOVE), "remove");
+}
+END_TEST
+
+START_TEST(test_whole_run)
+{
+	lab_up();
+	ck_assert_int_eq(runner_tick(&rn), -1);
+	start(latency, 1);
+	ck_assert_int_eq(rn.state, RUNNER_STABILIZATION);
+	ck_assert_int_eq(seen.sampling, 1);
+	ck_assert_int_eq(runner_tick(&rn), 1000);
+	ck_assert_int_eq(advance(999), 1);
+	ck_assert_int_eq(px.applies, 0);
+	/* Testing: both servers' faults on, in the ledger. */
+	ck_assert_int_eq(advance(1), 5000);
+	ck_assert_int_eq(rn.state, RUNNER_TESTING);
+	ck_assert_int_eq(px.applies, 2);
+	ck_assert_uint_eq(faults_pending(&faults), 2);
+	ck_assert_int_eq(rn.run->verdict.applied, 1);
+	/* A second start is refused while the job runs. */
+	{
+		struct playlist pl;
+		memset(&pl, 0, sizeof pl);
+		ck_assert_int_eq(runner_start(&rn, &pl), -1);
+	}
+	ck_assert_int_eq(advance(4000), 1000);
+	ck_assert_int_eq(advance(1000), 2000);
+	ck_assert_int_eq(rn.state, RUNNER_RECOVERY);
+	ck_assert_int_eq(px.undos, 2);
+	ck_assert_int_eq(px.on, 0);
+	ck_assert_uint_eq(faults_pending(&faults), 0);
+	ck_assert_int_eq(rn.run->verdict.removed, 1);
+	/* Recovery over: judged (no samples: not a success), idle, done. */
+	ck_assert_int_eq(advance(2000), -1);
+	ck_assert_int_eq(rn.state, RUNNER_IDLE);
+	ck_assert_ptr_null(rn.run);
+	ck_assert_int_eq(seen.finished, 1);
+	ck_assert_int_eq(seen.aborted, 0);
+	ck_assert_int_eq(seen.done, 1);
+	ck_assert_int_eq(seen.done_aborted, 0);
+	ck_assert_int_eq(seen.sampling, 0);
+	ck_assert_str_eq(seen.phases, "stri");
+	ck_assert_str_eq(px.log, "++--");
+	ck_assert_int_eq(runner_stop(&rn, "nothing"), 0);
+	lab_down();
+}
+END_TEST
+
+START_TEST(test_loop)
+{
+	lab_up();
+	start(latency, 2);
+	advance(1000);
+	advance(5000);
+	advance(2000);
+	/* The first run is published idle, the second begins. */
+	ck_assert_int_eq(rn.state, RUNNER_STABILIZATION);
+	ck_assert_int_eq(rn.run->loop, 2);
+	ck_assert_str_eq(rn.run->id, "test-2");
+	ck_assert_int_eq(seen.done, 0);
+	advance(1000);
+	advance(5000);
+	advance(2000);
+	ck_assert_int_eq(rn.state, RUNNER_IDLE);
+	ck_assert_str_eq(seen.phases, "stristri");
+	ck_assert_int_eq(seen.finished, 2);
+	ck_assert_int_eq(seen.done, 1);
+	ck_assert_uint_eq(rn.pl.runs, 2);
+	ck_assert_str_eq(px.log, "++--++--");
+	lab_down();
+}
+END_TEST
+
+/* A stop in phase `_i` (0 stabilization, 1 testing, 2 recovery): the run
+ * ends aborted, the job with it, nothing stays on the proxy. */
+START_TEST(test_stop_in_each_phase)
+{
+	static const enum runner_state in[] = { RUNNER_STABILIZATION,
+		RUNNER_TESTING, RUNNER_RECOVERY };
+	static const char *const phases[] = { "si", "sti", "stri" };
+
+	lab_up();
+	start(latency, 3);
+	if (_i >= 1)
+		advance(1000);
+	if (_i >= 2)
+		advance(5000);
+	ck_assert_int_eq(rn.state, in[_i]);
+	advance(100);
+	ck_assert_int_eq(runner_stop(&rn, "stopped on request"), 1);
+	ck_assert_int_eq(rn.state, RUNNER_IDLE);
+	ck_assert_ptr_null(rn.run);
+	ck_assert_int_eq(seen.aborted, 1);
+	ck_assert_int_eq(seen.last, RUN_ABORTED);
+	ck_assert_int_eq(seen.done, 1);
+	ck_assert_int_eq(seen.done_aborted, 1);
+	ck_assert_int_eq(seen.sampling, 0);
+	ck_assert_int_eq(px.on, 0);
+	ck_assert_int_eq(px.applies, _i >= 1 ? 2 : 0);
+	ck_assert_int_eq(px.undos, px.applies);
+	ck_assert_uint_eq(faults_pending(&faults), 0);
+	ck_assert_str_eq(seen.phases, phases[_i]);
+	/* Nothing runs on: the rest of the loop is gone. */
+	ck_assert_int_eq(advance(60000), -1);
+	ck_assert_int_eq(seen.finished, 1);
+	lab_down();
+}
+END_TEST
+
+START_TEST(test_flapping)
+{
+	lab_up();
+	start(flapping, 1);
+	ck_assert_int_eq(advance(1000), 1000);  /* testing; off in 1 s */
+	ck_assert_int_eq(rn.run->flap.state, FLAP_ON);
+	ck_assert_str_eq(px.log, "+");
+	ck_assert_int_eq(advance(1000), 1000);
+	ck_assert_int_eq(rn.run->flap.state, FLAP_OFF);
+	ck_assert_int_eq(px.on, 0);
+	ck_assert_uint_eq(faults_pending(&faults), 0);
+	ck_assert_int_eq(advance(1000), 1000);
+	ck_assert_int_eq(rn.run->flap.state, FLAP_ON);
+	ck_assert_int_eq(px.on, 1);
+	ck_assert_uint_eq(faults_pending(&faults), 1);
+	advance(1000);
+	advance(1000);
+	ck_assert_str_eq(px.log, "+-+-+");
+	ck_assert_int_eq(rn.state, RUNNER_TESTING);
+	/* The last toggle would fall on the end of testing: recovery
+	 * removes the fault instead, and nothing flaps after. */
+	ck_assert_int_eq(advance(1000), 2000);
+	ck_assert_int_eq(rn.state, RUNNER_RECOVERY);
+	ck_assert_int_eq(rn.run->flap.state, FLAP_STEADY);
+	ck_assert_str_eq(px.log, "+-+-+-");
+	ck_assert_int_eq(advance(1000), 1000);
+	ck_assert_str_eq(px.log, "+-+-+-");
+	/* Three applications; the first is the one the verdict times. */
+	ck_assert_uint_eq(rn.run->faults.units[0].napplied, 3);
+	advance(1000);
+	ck_assert_int_eq(rn.state, RUNNER_IDLE);
+	lab_down();
+}
+END_TEST
+
+START_TEST(test_stop_while_flapped_off)
+{
+	lab_up();
+	start(flapping, 1);
+	advance(1000);
+	advance(1000);
+	ck_assert_int_eq(rn.run->flap.state, FLAP_OFF);
+	ck_assert_int_eq(runner_stop(&rn, "stop"), 1);
+	/* Nothing was on: nothing more to remove. */
+	ck_assert_str_eq(px.log, "+-");
+	ck_assert_int_eq(seen.aborted, 1);
+	lab_down();
+}
+END_TEST
+
+START_TEST(test_cleaning)
+{
+	lab_up();
+	start(latency, 1);
+	advance(1000);
+	ck_assert_int_eq(px.on, 2);
+	/* The proxy will not let go: the faults stay in the ledger. */
+	px.fail_undo = 1;
+	advance(5000);
+	ck_assert_int_eq(px.on, 2);
+	ck_assert_uint_eq(faults_pending(&faults), 2);
+	ck_assert_int_eq(advance(2000), RUNNER_CLEANUP_RETRY_MS);
+	ck_assert_int_eq(rn.state, RUNNER_CLEANING);
+	ck_assert_int_eq(runner_busy(&rn), 0);
+	ck_assert_int_eq(seen.done, 1);
+	/* Retried every second while it fails... */
+	ck_assert_int_eq(advance(RUNNER_CLEANUP_RETRY_MS),
+	    RUNNER_CLEANUP_RETRY_MS);
+	ck_assert_int_eq(rn.state, RUNNER_CLEANING);
+	/* ...until it works. */
+	px.fail_undo = 0;
+	ck_assert_int_eq(advance(RUNNER_CLEANUP_RETRY_MS), -1);
+	ck_assert_int_eq(rn.state, RUNNER_IDLE);
+	ck_assert_int_eq(px.on, 0);
+	ck_assert_uint_eq(faults_pending(&faults), 0);
+	lab_down();
+}
+END_TEST
+
+START_TEST(test_start_while_cleaning)
+{
+	lab_up();
+	start(latency, 1);
+	advance(1000);
+	px.fail_undo = 1;
+	ck_assert_int_eq(runner_stop(&rn, "stop"), 1);
+	ck_assert_int_eq(rn.state, RUNNER_CLEANING);
+	/* A new job first retries what is left, then runs. */
+	px.fail_undo = 0;
+	start(latency, 1);
+	ck_assert_int_eq(rn.state, RUNNER_STABILIZATION);
+	ck_assert_int_eq(px.on, 0);
+	ck_assert_uint_eq(faults_pending(&faults), 0);
+	lab_down();
+}
+END_TEST
+
+START_TEST(test_ledger_at_start)
+{
+	struct fault_backend be = { fake_apply, fake_undo, fake_restart,
+		NULL };
+	char err[256];
+
+	/* A ledger left by an earlier life: the machine starts cleaning. */
+	lab_up();
+	start(latency, 1);
+	advance(1000);
+	runner_free(&rn);   /* "crash": the faults are in the ledger */
+	ck_assert_int_eq(faults_open(&faults, dir, &be, NULL, err,
+	    sizeof err), 0);
+	ck_assert_uint_eq(faults_pending(&faults), 2);
+	runner_init(&rn, &fake_clock, &faults, &observer);
+	ck_assert_int_eq(rn.state, RUNNER_CLEANING);
+	ck_assert_int_eq(runner_cleanup(&rn), 0);
+	ck_assert_int_eq(rn.state, RUNNER_IDLE);
+	lab_down();
+}
+END_TEST
+
+START_TEST(test_node_restart)
+{
+	static const char *const doc =
+	    "{\"name\":\"nr\",\"phases\":{\"stabilization\":\"1s\","
+	    "\"testing\":\"800ms\",\"recovery\":\"1s\"},"
+	    "\"faults\":[{\"servers\":[\"memcache1\"],"
+	    "\"type\":\"node_restart\"}]}";
+
+	lab_up();
+	start(doc, 1);
+	advance(1000);
+	ck_assert_int_eq(px.restarts, 1);
+	/* Asked of reliabd, not of the proxy: no ledger entry. */
+	ck_assert_uint_eq(faults_pending(&faults), 0);
+	advance(800);
+	advance(1000);
+	ck_assert_str_eq(px.log, "n");
+	ck_assert_int_eq(rn.state, RUNNER_IDLE);
+	lab_down();
+}
+END_TEST
+
+START_TEST(test_flap_machine)
+{
+	struct flap f;
+
+	flap_start(&f, 0, 0, 100);
+	ck_assert_int_eq(f.state, FLAP_STEADY);
+	ck_assert_int_eq(flap_wait(&f, 100), -1);
+	ck_assert_int_eq(flap_due(&f, 10000, 20000), FLAP_NOTHING);
+	flap_start(&f, 300, 200, 100);
+	ck_assert_int_eq(flap_wait(&f, 100), 300);
+	ck_assert_int_eq(flap_due(&f, 399, 2000), FLAP_NOTHING);
+	ck_assert_int_eq(flap_due(&f, 400, 2000), FLAP_REMOVE);
+	ck_assert_int_eq(flap_wait(&f, 400), 200);
+	ck_assert_int_eq(flap_due(&f, 600, 2000), FLAP_APPLY);
+	ck_assert_int_eq(f.state, FLAP_ON);
+	/* None at or after the end of testing. */
+	ck_assert_int_eq(flap_due(&f, 2000, 2000), FLAP_NOTHING);
+	flap_stop(&f);
+	ck_assert_int_eq(f.state, FLAP_STEADY);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("scenario_runner");
+	TCase *tc = tcase_create("runner");
+	SRunner *sr;
+	int failed;
+
+	log_init("test_scenario_runner", LOG_LVL_ERROR);
+	tcase_add_test(tc, test_texts);
+	tcase_add_test(tc, test_whole_run);
+	tcase_add_test(tc, test_loop);
+	tcase_add_loop_test(tc, test_stop_in_each_phase, 0, 3);
+	tcase_add_test(tc, test_flapping);
+	tcase_add_test(tc, test_stop_while_flapped_off);
+	tcase_add_test(tc, test_cleaning);
+	tcase_add_test(tc, test_start_while_cleaning);
+	tcase_add_test(tc, test_ledger_at_start);
+	tcase_add_test(tc, test_node_restart);
+	tcase_add_test(tc, test_flap_machine);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
