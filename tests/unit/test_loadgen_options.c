@@ -90,6 +90,28 @@ START_TEST(everything)
 }
 END_TEST
 
+START_TEST(pipeline_and_fallback)
+{
+	struct lg_options o;
+	char err[256];
+
+	ck_assert_int_eq(parse(&o, err, sizeof(err),
+	    "--server=m1=127.0.0.1:11211", NULL), 0);
+	ck_assert_uint_eq(o.pipeline, 1);
+	ck_assert(o.fallback_auto);
+	ck_assert_int_eq(parse(&o, err, sizeof(err),
+	    "--server=m1=127.0.0.1:11211", "--pipeline=64",
+	    "--fallback-time=5ms", NULL), 0);
+	ck_assert_uint_eq(o.pipeline, 64);
+	ck_assert(!o.fallback_auto);
+	ck_assert_uint_eq(o.fallback_ms, 5);
+	ck_assert_int_eq(parse(&o, err, sizeof(err),
+	    "--server=m1=127.0.0.1:11211", "--fallback-time=0",
+	    "--fallback-time=auto", NULL), 0);
+	ck_assert(o.fallback_auto);
+}
+END_TEST
+
 /* Each bad value: an error that starts with the option's name. */
 static const char *bad[][2] = {
 	{ "--workers=0", "--workers: " },
@@ -130,6 +152,10 @@ static const char *bad[][2] = {
 	{ "--server=m1=127.0.0.1:2", "--server: " }, /* name twice */
 	{ "--frobnicate=1", "--frobnicate: " },
 	{ "--workers", "--workers: " },
+	{ "--pipeline=0", "--pipeline: " },
+	{ "--pipeline=65", "--pipeline: " },
+	{ "--fallback-time=never", "--fallback-time: " },
+	{ "--fallback-time=2m", "--fallback-time: " },
 };
 
 START_TEST(bad_values)
@@ -188,6 +214,7 @@ main(void)
 	log_init("test_loadgen_options", LOG_LVL_ERROR);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, everything);
+	tcase_add_test(tc, pipeline_and_fallback);
 	tcase_add_loop_test(tc, bad_values, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, no_server);
 	tcase_add_test(tc, stray_argument);
