@@ -19,4 +19,11 @@ rng_next(uint64_t *s)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+/* Uniform in [0, 1): the top 53 bits of a draw. */
+static inline double
+rng_double(uint64_t *s)
+{
+	return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
 #endif

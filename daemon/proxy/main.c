@@ -1,6 +1,5 @@
 /* reliabd-proxy: a TCP fault proxy that speaks the Toxiproxy HTTP API. */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,18 +7,17 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/thread.h>
 
 #include "addr.h"
 #include "api.h"
 #include "api_parse.h"
-#include "channel.h"
 #include "httpd.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
 #include "proxy.h"
 #include "util.h"
+#include "worker.h"
 
 #define PROG "reliabd-proxy"
 
@@ -208,13 +206,6 @@ parse_args(int argc, char **argv, struct options *o)
 }
 
 static void
-on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	log_info("signal %d: stopping", (int)sig);
-	event_base_loopbreak(arg);
-}
-
-static void
 host_of(const char *addr, char *host, size_t size)
 {
 	struct hostport hp;
@@ -226,39 +217,30 @@ host_of(const char *addr, char *host, size_t size)
 		strlcpy_r(host, "127.0.0.1", size);
 }
 
-static void
-join_addr(const char *host, unsigned port, char *out, size_t size)
-{
-	snprintf(out, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
-	    port);
-}
-
+/* The worker runtime (lib/worker.h) owns the loop, the signals, the
+ * channel, /metrics and the ready announcement; the proxies and their
+ * API are this worker's own job. */
 static int
 run(struct options *o)
 {
-	struct event_base *base = NULL;
+	struct worker_hooks hooks = { 0 };
+	struct worker *w;
 	struct metrics_registry *reg = NULL;
 	struct proxy_set *set = NULL;
 	struct api_server *api = NULL;
-	struct metrics_server *msrv = NULL;
-	struct event *sig_term = NULL, *sig_int = NULL;
-	char err[256], host[ADDR_HOST_MAX], api_addr[ADDR_HOST_MAX + 8],
-	    m_addr[ADDR_HOST_MAX + 8];
+	char err[256], host[ADDR_HOST_MAX], api_addr[ADDR_HOST_MAX + 8];
 	int rc = 1;
 
-	channel_open();
-	if (evthread_use_pthreads() < 0) {
-		log_error("libevent has no thread support");
+	/* The API's HTTP thread hands its requests to the loop. */
+	w = worker_init(PROG, &hooks, WORKER_THREADS);
+	if (w == NULL)
 		return 1;
-	}
-	base = event_base_new();
 	reg = metrics_registry_new();
-	if (base == NULL || reg == NULL ||
-	    metrics_register_process(reg) < 0) {
-		log_error("cannot set up the event loop or the metrics");
+	if (reg == NULL || metrics_register_process(reg) < 0) {
+		log_error("cannot set up the metrics");
 		goto out;
 	}
-	set = proxy_set_new(base, o->seed, reg);
+	set = proxy_set_new(worker_base(w), o->seed, reg);
 	if (set == NULL)
 		goto out;
 	for (size_t i = 0; i < o->nproxies; i++) {
@@ -269,50 +251,28 @@ run(struct options *o)
 			goto out;
 		}
 	}
-	sig_term = evsignal_new(base, SIGTERM, on_signal, base);
-	sig_int = evsignal_new(base, SIGINT, on_signal, base);
-	if (sig_term == NULL || sig_int == NULL || evsignal_add(sig_term,
-	    NULL) < 0 || evsignal_add(sig_int, NULL) < 0) {
-		log_error("cannot watch signals");
-		goto out;
-	}
-	api = api_server_start(o->api, base, set, err, sizeof(err));
+	api = api_server_start(o->api, worker_base(w), set, err, sizeof(err));
 	if (api == NULL) {
 		log_error("api: %s", err);
 		goto out;
 	}
-	msrv = metrics_server_start(o->metrics, reg, err, sizeof(err));
-	if (msrv == NULL) {
+	host_of(o->api, host, sizeof(host));
+	hostport_format(host, api_server_port(api), api_addr, sizeof(api_addr));
+	if (worker_serve_metrics(w, o->metrics, reg,
+		json_pack("{s:s}", "api", api_addr), err, sizeof(err)) < 0) {
 		log_error("metrics: %s", err);
 		goto out;
 	}
-	host_of(o->api, host, sizeof(host));
-	join_addr(host, api_server_port(api), api_addr, sizeof(api_addr));
-	host_of(o->metrics, host, sizeof(host));
-	join_addr(host, metrics_server_port(msrv), m_addr, sizeof(m_addr));
-	fprintf(stderr, PROG ": api=%s metrics=%s\n", api_addr, m_addr);
+	fprintf(stderr, PROG ": api=%s metrics=%s\n", api_addr,
+	    worker_metrics_addr(w));
 	fflush(stderr);
-	channel_event("ready", json_pack("{s:s, s:s}", "metrics", m_addr,
-	    "api", api_addr));
-	if (event_base_dispatch(base) < 0) {
-		log_error("event loop failed");
-		goto out;
-	}
-	rc = 0;
+	rc = worker_run(w);
 out:
 	/* The HTTP thread first: it may be waiting on the loop. */
 	api_server_stop(api);
-	if (msrv)
-		metrics_server_stop(msrv);
 	proxy_set_free(set);
-	if (sig_term)
-		event_free(sig_term);
-	if (sig_int)
-		event_free(sig_int);
-	if (base)
-		event_base_free(base);
+	worker_free(w);
 	metrics_registry_free(reg);
-	channel_close();
 	libevent_global_shutdown();
 	return rc;
 }
@@ -351,7 +311,6 @@ main(int argc, char **argv)
 		rc = 0;
 		goto done;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	rc = run(&o);
 done:
 	if (margv)

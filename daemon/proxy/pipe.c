@@ -109,7 +109,7 @@ add_sat(uint64_t a, uint64_t b)
 }
 
 void
-pipe_init(struct pipe *p, struct rng *rng, const struct pipe_ops *ops,
+pipe_init(struct pipe *p, uint64_t *rng, const struct pipe_ops *ops,
     void *ctx)
 {
 	memset(p, 0, sizeof(*p));

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rng.h"
+#include "rng.h" /* lib/ */
 #include "toxic.h"
 
 #define PIPE_NEVER UINT64_MAX
@@ -71,14 +71,14 @@ struct pipe {
 	struct stage *st;
 	size_t n, cap;
 	size_t queued; /* bytes (plus overhead) held in stages */
-	struct rng *rng;
+	uint64_t *rng;
 	const struct pipe_ops *ops;
 	void *ctx;
 	enum pipe_action action;
 	bool failed; /* an allocation or output failed: close */
 };
 
-void pipe_init(struct pipe *p, struct rng *rng, const struct pipe_ops *ops,
+void pipe_init(struct pipe *p, uint64_t *rng, const struct pipe_ops *ops,
     void *ctx);
 void pipe_free(struct pipe *p);
 

@@ -37,7 +37,7 @@ o_close(void *ctx)
 }
 
 static const struct pipe_ops ops = { o_data, o_eof, o_close };
-static struct rng rng = { 42 };
+static uint64_t rng = 42;
 static char payload[65536];
 
 static struct toxic_spec
