@@ -57,9 +57,8 @@ dmetrics_start(struct reliabd *d, char *err, size_t errlen)
 		char e2[64];
 
 		if (hostport_parse(d->cfg.metrics, &hp, e2, sizeof(e2)) == 0)
-			snprintf(d->metrics_live, sizeof(d->metrics_live),
-			    strchr(hp.host, ':') ? "[%s]:%u" : "%s:%u", hp.host,
-			    metrics_server_port(d->msrv));
+			hostport_format(hp.host, metrics_server_port(d->msrv),
+			    d->metrics_live, sizeof(d->metrics_live));
 	}
 	return 0;
 }
