@@ -117,7 +117,7 @@ EXTRA_DIST += tests/integration/scenario_cli.sh \
 SCENARIO_FUZZ_TARGETS = tests/fuzz/fuzz_scenario
 CLEANFILES += $(SCENARIO_FUZZ_TARGETS)
 fuzz_scenario_SRCS = tests/fuzz/fuzz_scenario.c daemon/scenario/spec.c \
-	daemon/scenario/catalogue.c \
+	daemon/scenario/catalogue.c daemon/scenario/runargs.c \
 	daemon/scenario/promtext.c daemon/scenario/ledger.c \
 	daemon/scenario/verdict.c \
 	lib/duration.c lib/util.c lib/log.c

@@ -1,6 +1,7 @@
 /* Fuzzes what reliabd-scenario reads from outside: scenario files, the
  * loadgen's /metrics text (and the verdict fed from it), the ledger, the
- * proxy's /version reply. The first byte picks the parser. */
+ * proxy's /version reply, start-scenario's arguments. The first byte
+ * picks the parser. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "promtext.h"
+#include "runargs.h"
 #include "spec.h"
 #include "verdict.h"
 
@@ -36,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	text = (const char *)data + 1;
 	size--;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0: {
 		static const char *const servers[] = {"memcache1",
 		    "memcache2", "memcache3"};
@@ -97,6 +99,19 @@ out1:
 		    l->n > LEDGER_MAX)
 			abort();
 		free(l);
+		break;
+	}
+	case 3: {
+		struct run_args *a = malloc(sizeof *a);
+		json_t *j = json_loadb(text, size, 0, NULL);
+
+		if (a && j && run_args_decode(a, j, err, sizeof err) == 0 &&
+		    (a->nnames < 1 || a->nnames > RUN_NAMES_MAX ||
+		    a->loop < 1 || a->loop > RUN_LOOP_MAX ||
+		    a->testing_ms > RUN_PHASE_MAX_MS))
+			abort();
+		json_decref(j);
+		free(a);
 		break;
 	}
 	default: {

@@ -5,7 +5,8 @@ LIB_UNIT_TESTS = \
 	tests/unit/test_lib_parse \
 	tests/unit/test_lib_config \
 	tests/unit/test_lib_httpd \
-	tests/unit/test_lib_channel
+	tests/unit/test_lib_channel \
+	tests/unit/test_lib_worker
 check_PROGRAMS += $(LIB_UNIT_TESTS) tests/tools/metrics_demo
 TESTS += $(LIB_UNIT_TESTS) tests/integration/metrics_promtool.sh
 EXTRA_DIST += tests/integration/metrics_promtool.sh
@@ -32,6 +33,10 @@ tests_unit_test_lib_httpd_LDADD = $(LIB_TEST_LDADD)
 tests_unit_test_lib_channel_SOURCES = tests/unit/test_lib_channel.c
 tests_unit_test_lib_channel_CFLAGS = $(LIB_TEST_CFLAGS)
 tests_unit_test_lib_channel_LDADD = $(LIB_TEST_LDADD)
+
+tests_unit_test_lib_worker_SOURCES = tests/unit/test_lib_worker.c
+tests_unit_test_lib_worker_CFLAGS = $(LIB_TEST_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_lib_worker_LDADD = $(WORKER_LIBS) $(CHECK_LIBS)
 
 tests_tools_metrics_demo_SOURCES = tests/tools/metrics_demo.c
 tests_tools_metrics_demo_LDADD = $(RELIAB_LIBS)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "runargs.h"
 #include "spec.h"
 
 static const char *const servers[] = {"memcache1", "memcache2", "memcache3"};
@@ -324,6 +325,74 @@ START_TEST(test_shipped_catalogue)
 }
 END_TEST
 
+/* The start-scenario arguments: their limits are runargs.h's. */
+static int
+decode(const char *doc, struct run_args *a, char *msg, size_t len)
+{
+	json_t *j = json_loads(doc, 0, NULL);
+	int rc;
+
+	ck_assert_ptr_nonnull(j);
+	rc = run_args_decode(a, j, msg, len);
+	json_decref(j);
+	return rc;
+}
+
+START_TEST(test_run_args)
+{
+	static struct run_args a;
+	char msg[256], name[RUN_NAME_MAX + 1], doc[512];
+	uint64_t ms;
+
+	ck_assert_int_eq(decode("{\"names\":[\"a\",\"b\"],\"loop\":3,"
+	    "\"forever\":false,\"testing\":\"2s\",\"wait\":true}", &a, msg,
+	    sizeof msg), 0);
+	ck_assert_uint_eq(a.nnames, 2);
+	ck_assert_str_eq(a.names[1], "b");
+	ck_assert_uint_eq(a.loop, 3);
+	ck_assert_uint_eq(a.testing_ms, 2000);
+	ck_assert_uint_eq(a.stabilization_ms, 0);
+	ck_assert_int_eq(decode("{\"names\":[\"a\"]}", &a, msg, sizeof msg),
+	    0);
+	ck_assert_uint_eq(a.loop, 1);
+	ck_assert_int_eq(decode("{\"names\":[]}", &a, msg, sizeof msg), -1);
+	ck_assert_int_eq(decode("{\"names\":[\"a\"],\"loop\":0}", &a, msg,
+	    sizeof msg), -1);
+	ck_assert_ptr_nonnull(strstr(msg, "loop"));
+	ck_assert_int_eq(decode("{\"names\":[\"a\"],\"loop\":1000001}", &a,
+	    msg, sizeof msg), -1);
+	ck_assert_int_eq(decode("{\"names\":[\"a\"],\"loop\":1000000}", &a,
+	    msg, sizeof msg), 0);
+	ck_assert_int_eq(decode("{\"names\":[\"a\"],\"testing\":\"-1s\"}",
+	    &a, msg, sizeof msg), -1);
+	ck_assert_int_eq(decode("{\"names\":[\"a\"],\"recovery\":\"25h\"}",
+	    &a, msg, sizeof msg), -1);
+	ck_assert_int_eq(decode("{\"names\":[\"a\"],\"recovery\":\"24h\"}",
+	    &a, msg, sizeof msg), 0);
+	ck_assert_int_eq(decode("{\"names\":[\"a\"],\"bogus\":1}", &a, msg,
+	    sizeof msg), -1);
+	ck_assert_ptr_nonnull(strstr(msg, "bogus"));
+	ck_assert_int_eq(decode("{\"names\":[\"a\"],\"forever\":1}", &a,
+	    msg, sizeof msg), -1);
+	/* A name is a scenario's: shorter than SPEC_NAME_MAX. */
+	memset(name, 'n', RUN_NAME_MAX);
+	name[RUN_NAME_MAX] = '\0';
+	snprintf(doc, sizeof doc, "{\"names\":[\"%s\"]}", name);
+	ck_assert_int_eq(decode(doc, &a, msg, sizeof msg), -1);
+	name[RUN_NAME_MAX - 1] = '\0';
+	snprintf(doc, sizeof doc, "{\"names\":[\"%s\"]}", name);
+	ck_assert_int_eq(decode(doc, &a, msg, sizeof msg), 0);
+	/* --run's list, and the phase overrides of the command line. */
+	ck_assert_int_eq(run_args_parse_names(&a, "x,y,z"), 0);
+	ck_assert_uint_eq(a.nnames, 3);
+	ck_assert_int_eq(run_args_parse_names(&a, "x,,z"), -1);
+	ck_assert_int_eq(run_args_parse_names(&a, ""), -1);
+	ck_assert_int_eq(run_args_parse_duration("250ms", &ms), 0);
+	ck_assert_uint_eq(ms, 250);
+	ck_assert_int_eq(run_args_parse_duration("0s", &ms), -1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -334,6 +403,7 @@ main(void)
 
 	log_init("test_scenario_spec", LOG_LVL_ERROR);
 	tcase_add_test(tc, test_design_example);
+	tcase_add_test(tc, test_run_args);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_loop_test(tc, test_bad, 0,
 	    (int)(sizeof bad_docs / sizeof bad_docs[0]));
