@@ -3,10 +3,11 @@
  * another thread except the metrics (atomics).
  *
  * The files call one another downwards only (tests/integration/
- * layout_lint.sh checks it): main, supervisor, reload, control, route,
- * events, cmd and cmd-*, workers, notify, dmetrics, child, pending,
- * reply, spawn, backoff, daemon, journal. A lower file that must reach
- * a higher one is handed a function pointer (child_hooks, conn_write). */
+ * layout_lint.sh checks it): main, supervisor, route, events, control,
+ * cmd, cmd-*, reload, forward, workers, notify, dmetrics, child,
+ * pending, reply, then spawn, backoff, daemon and journal. A lower file
+ * that must reach a higher one is handed a function pointer
+ * (child_hooks, conn_write, conn_watch). */
 #ifndef RELIABD_RELIABD_H
 #define RELIABD_RELIABD_H
 
