@@ -34,6 +34,22 @@ enum mode {
 	MODE_CLEANUP,
 };
 
+static const char *
+mode_text(enum mode mode)
+{
+	switch (mode) {
+	case MODE_SERVE:
+		return "serve";
+	case MODE_LIST:
+		return "list";
+	case MODE_CHECK:
+		return "check";
+	case MODE_CLEANUP:
+		return "cleanup";
+	}
+	return "unknown";
+}
+
 struct options {
 	const char *metrics;
 	const char *proxy_api;
@@ -534,6 +550,7 @@ main(int argc, char **argv)
 	o.eo.testing_ms = o.job.testing_ms;
 	o.eo.recovery_ms = o.job.recovery_ms;
 
+	log_debug("mode: %s", mode_text(o.mode));
 	if (o.mode == MODE_LIST || o.mode == MODE_CHECK) {
 		rc = list_or_check(&o);
 		config_argv_free(margv);
