@@ -149,12 +149,13 @@ sampler_start(const char *addr, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (strchr(hp.host, ':'))
-		snprintf(s->url, sizeof s->url, "http://[%s]:%u/metrics",
-		    hp.host, hp.port);
-	else
-		snprintf(s->url, sizeof s->url, "http://%s:%u/metrics",
-		    hp.host, hp.port);
+	{
+		char hostport[ADDR_HOST_MAX + 16];
+
+		hostport_format(hp.host, hp.port, hostport, sizeof hostport);
+		snprintf(s->url, sizeof s->url, "http://%s/metrics",
+		    hostport);
+	}
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->efd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));

@@ -41,12 +41,8 @@ toxi_init(struct toxi *t, const char *api, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", api, herr);
 		return -1;
 	}
-	if (strchr(hp.host, ':'))
-		snprintf(t->base, sizeof t->base, "http://[%s]:%u", hp.host,
-		    hp.port);
-	else
-		snprintf(t->base, sizeof t->base, "http://%s:%u", hp.host,
-		    hp.port);
+	strlcpy_r(t->base, "http://", sizeof t->base);
+	hostport_format(hp.host, hp.port, t->base + 7, sizeof t->base - 7);
 	t->curl = curl_easy_init();
 	if (!t->curl) {
 		snprintf(err, errlen, "curl_easy_init failed");
