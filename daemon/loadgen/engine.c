@@ -1,32 +1,22 @@
-/* Worker threads, their event loops and the per-operation path; see
- * engine.h. */
-#include "engine.h"
+/* The workers, their operations, the threads' loops and the open loop's
+ * schedule; connections are conn.c's. See engine.h. */
+#include "engine_int.h"
 
 #include <errno.h>
-#include <event2/event.h>
 #include <math.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-#include "integrity.h"
 #include "log.h"
-#include "mcproto.h"
-#include "queue.h"
 #include "rng.h"
 #include "util.h"
 
-#define READ_BUF (64 * 1024)
-#define IOV_BATCH 48            /* iovecs per writev: 3 per set */
 #define TICK_MS 10              /* local counts reach the metrics */
 #define FALLBACK_FLOOR_NS 50000ull
 #define FALLBACK_INITIAL_NS 1000000ull
@@ -35,20 +25,7 @@
  * all: 4096 workers must stay cheap. */
 #define VERSION_BUDGET_SLOTS (1u << 20)
 
-struct lg_thread;
-struct tsrv;
-struct conn;
-
-enum worker_state {
-	W_READY,        /* on the ready list: starts an operation next turn */
-	W_FREE,         /* open loop: no arrival to take */
-	W_WAIT_CONN,    /* waiting for a pooled connection */
-	W_IN_FLIGHT,    /* its request is on a connection */
-	W_FALLBACK,     /* after a failure: the application's fallback */
-	W_STOPPED,      /* stopping: starts nothing more */
-};
-
-static const char *
+const char *
 worker_state_text(enum worker_state s)
 {
 	switch (s) {
@@ -67,134 +44,6 @@ worker_state_text(enum worker_state s)
 	}
 	return "unknown";
 }
-
-struct worker {
-	unsigned id;
-	struct lg_thread *t;
-	enum worker_state state;
-	TAILQ_ENTRY(worker) link;   /* ready, free or waiters list */
-	struct event *timer;        /* op timeout, pool wait or fallback */
-	uint64_t rng;
-	uint64_t writer;            /* run nonce << 16 | id */
-	uint64_t version;           /* of this worker's last write or delete */
-	struct version_table seen;
-	char *value;                /* value_max bytes: sent, or read back */
-
-	/* The operation. */
-	enum lg_op op;
-	uint64_t key_index;
-	char key[LG_PREFIX_MAX + 24];
-	size_t keylen;
-	struct lg_srv *srv;
-	struct tsrv *ts;
-	struct breaker_ticket ticket;
-	uint64_t start_ns;          /* latency origin (scheduled, open loop) */
-	uint64_t issue_ns;          /* when it really started */
-	uint64_t fb_due;            /* fallback: when it should end */
-	uint64_t fb_late;           /* fallback time owed: earlier waits
-	                             * ended late (timer, scheduler) */
-	struct conn *conn;
-	char req[MCP_REQ_MAX];
-	size_t reqlen;
-	size_t vlen;                /* set: value bytes */
-};
-
-enum conn_state {
-	CONN_CLOSED,        /* no socket yet */
-	CONN_CONNECTING,
-	CONN_READY,
-};
-
-static const char *
-conn_state_text(enum conn_state s)
-{
-	switch (s) {
-	case CONN_CLOSED:
-		return "closed";
-	case CONN_CONNECTING:
-		return "connecting";
-	case CONN_READY:
-		return "ready";
-	}
-	return "unknown";
-}
-
-/* One connection of a thread's pool. Only its thread touches it. */
-struct conn {
-	struct tsrv *ts;
-	enum conn_state state;
-	int fd;
-	struct event *rev, *wev;
-	bool out;       /* taken from the pool */
-	bool retire;    /* close once its requests are answered */
-	bool dirty;     /* on the thread's list of connections to write */
-	TAILQ_ENTRY(conn) dirty_link;
-	TAILQ_ENTRY(conn) shared_link;  /* out, with room (pipeline > 1) */
-	/* Requests in flight, oldest first: ring[(head + i) % cap]. The
-	 * first nsent are fully sent, the next one sent_off bytes of it. */
-	struct worker **ring;
-	unsigned head, n, nsent;
-	size_t sent_off;
-	struct mcp_parser parser;
-};
-
-/* A thread's share of one server: its pool and who waits for it. */
-struct tsrv {
-	struct lg_thread *t;
-	struct lg_srv *srv;
-	struct pool pool;
-	bool pool_ok;
-	unsigned epoch;             /* srv->flush_epoch seen */
-	TAILQ_HEAD(, worker) waiters;
-	TAILQ_HEAD(, conn) shared;
-};
-
-TAILQ_HEAD(worker_list, worker);
-
-struct lg_thread {
-	struct lg_engine *e;
-	unsigned index;
-	pthread_t tid;
-	bool started;
-	struct event_base *base;
-	struct event *kick, *stop_ev, *tick, *arrival;
-	int efd;
-	bool kicked, draining;
-	const struct timeval *tv_op, *tv_pool;
-	struct worker **w;
-	size_t nw;
-	struct worker_list ready, free;
-	TAILQ_HEAD(, conn) dirty;
-	struct tsrv *ts;            /* one per server */
-	size_t inflight;            /* workers in W_IN_FLIGHT */
-	uint64_t ok[LG_NOPS];       /* successes not yet in the counters */
-	uint64_t dropped;           /* arrivals, not yet in the counter */
-	double fallback_ns;         /* EWMA of successful operations */
-	uint64_t next_k;            /* open loop: next arrival of this thread */
-	char *rbuf;
-};
-
-struct lg_engine {
-	struct lg_client *c;
-	const struct lg_options *opt;
-	bool open_loop;
-	uint64_t t0_ns;             /* open loop: schedule origin */
-	double interval_ns;         /* open loop: between two arrivals */
-	struct worker *workers;
-	struct lg_thread *threads;
-	unsigned nthreads;
-	_Atomic uint8_t *key_server;  /* key index -> server + 1 */
-	const char *prefix;
-	size_t prefix_len;
-	unsigned weight_sum;
-	struct addrinfo *addr[LG_MAX_SERVERS];
-};
-
-static void kick(struct lg_thread *t);
-static void conn_break(struct conn *c, enum lg_err_kind kind,
-    const char *why);
-static void op_send(struct worker *w, struct conn *c);
-static void serve_waiters(struct tsrv *ts);
 
 /* ---- Operations: choosing one, and their end. ---- */
 
@@ -252,7 +101,7 @@ server_of(struct lg_engine *e, struct worker *w)
 
 /* Integrity errors are counted always, logged sparingly: a broken proxy
  * could otherwise flood the log at the full operation rate. */
-static bool
+bool
 log_integrity_now(void)
 {
 	static atomic_uint n;
@@ -280,14 +129,14 @@ check_value(struct worker *w, const struct mcp_reply *r)
 	uint64_t mine;
 
 	if (r->truncated) {
-		corrupt(w, "longer than any value written");
+		corrupt(w, "longer than any client writes");
 		return false;
 	}
 	if (r->keylen != w->keylen || memcmp(r->key, w->key, w->keylen)) {
 		corrupt(w, "a value for another key");
 		return false;
 	}
-	ir = integrity_decode(w->value, r->len, w->key, w->keylen, &info);
+	ir = integrity_decode(r->val, r->len, w->key, w->keylen, &info);
 	if (ir != INTEGRITY_OK) {
 		corrupt(w, integrity_result_text(ir));
 		return false;
@@ -502,9 +351,8 @@ next_op(struct worker *w, uint64_t end_ns)
 	set_ready(w);
 }
 
-/* Breaker, latency, counters, then the worker's next step. `reached`:
- * the request was on its way to the server (breaker outcome, latency). */
-static void
+/* See engine_int.h. */
+void
 op_done(struct worker *w, bool ok, enum lg_err_kind kind, bool reached,
     uint64_t end_ns)
 {
@@ -538,463 +386,54 @@ op_done(struct worker *w, bool ok, enum lg_err_kind kind, bool reached,
 		event_base_loopbreak(t->base);
 }
 
-/* ---- Connections. ---- */
-
-static void *
-conn_create(void *arg)
-{
-	struct tsrv *ts = arg;
-	struct conn *c = calloc(1, sizeof(*c));
-
-	if (c == NULL) {
-		log_error("no memory");
-		return NULL;
-	}
-	c->ring = calloc(ts->t->e->opt->pipeline, sizeof(*c->ring));
-	if (c->ring == NULL) {
-		log_error("no memory");
-		free(c);
-		return NULL;
-	}
-	c->ts = ts;
-	c->fd = -1;
-	c->state = CONN_CLOSED;
-	return c;
-}
-
-static void
-conn_close(struct conn *c)
-{
-	if (c->rev) {
-		event_free(c->rev);
-		c->rev = NULL;
-	}
-	if (c->wev) {
-		event_free(c->wev);
-		c->wev = NULL;
-	}
-	if (c->fd >= 0) {
-		close(c->fd);
-		c->fd = -1;
-	}
-	c->state = CONN_CLOSED;
-}
-
-static void
-conn_destroy(void *arg, void *conn)
-{
-	struct conn *c = conn;
-
-	(void)arg;
-	conn_close(c);
-	free(c->ring);
-	free(c);
-}
-
-static void
-mark_dirty(struct conn *c)
-{
-	if (!c->dirty) {
-		c->dirty = true;
-		TAILQ_INSERT_TAIL(&c->ts->t->dirty, c, dirty_link);
-	}
-	kick(c->ts->t);
-}
-
-static struct worker *
-ring_at(const struct conn *c, unsigned i)
-{
-	return c->ring[(c->head + i) % c->ts->t->e->opt->pipeline];
-}
-
-static void
-parser_for_head(struct conn *c)
-{
-	struct worker *w;
-
-	if (c->n == 0)
-		return;
-	w = ring_at(c, 0);
-	mcp_parser_start(&c->parser, w->op == LG_OP_GET ? MCP_REQ_GET :
-	    w->op == LG_OP_SET ? MCP_REQ_SET : MCP_REQ_DELETE, w->value,
-	    w->t->e->opt->value_max);
-}
-
-/* Takes the connection off the thread's lists (before it goes). */
-static void
-conn_unlink(struct conn *c)
-{
-	struct tsrv *ts = c->ts;
-
-	if (c->dirty) {
-		TAILQ_REMOVE(&ts->t->dirty, c, dirty_link);
-		c->dirty = false;
-	}
-	if (c->out && ts->t->e->opt->pipeline > 1)
-		TAILQ_REMOVE(&ts->shared, c, shared_link);
-}
-
-/* A connection with no request in flight goes back to the pool, or to the
- * first worker waiting for one; a retired one is closed. */
-static void
-conn_idle(struct conn *c)
-{
-	struct tsrv *ts = c->ts;
-	struct worker *w;
-
-	if (c->retire || c->state != CONN_READY) {
-		conn_unlink(c);
-		c->out = false;
-		pool_release(&ts->pool, c, true);
-		serve_waiters(ts);
-		return;
-	}
-	if ((w = TAILQ_FIRST(&ts->waiters)) != NULL) {
-		TAILQ_REMOVE(&ts->waiters, w, link);
-		evtimer_del(w->timer);
-		op_send(w, c);
-		return;
-	}
-	conn_unlink(c);
-	c->out = false;
-	pool_release(&ts->pool, c, false);
-}
-
-/* Fails every request in flight on the connection and closes it; a fresh
- * one replaces it on demand. Never called from inside its own parse loop
- * while that loop still needs it. */
-static void
-conn_break(struct conn *c, enum lg_err_kind kind, const char *why)
-{
-	struct tsrv *ts = c->ts;
-	uint64_t end = now_mono_ns();
-
-	log_debug("server %s: connection %s: %s (%s, %u in flight)",
-	    ts->srv->cfg->name, conn_state_text(c->state), why,
-	    lg_err_kind_text(kind), c->n);
-	conn_close(c);
-	while (c->n > 0) {
-		struct worker *w = ring_at(c, 0);
-		c->head = (c->head + 1) % ts->t->e->opt->pipeline;
-		c->n--;
-		evtimer_del(w->timer);
-		w->conn = NULL;
-		op_done(w, false, kind, true, end);
-	}
-	c->nsent = 0;
-	c->sent_off = 0;
-	conn_unlink(c);
-	if (c->out) {
-		c->out = false;
-		pool_release(&ts->pool, c, true);
-	} else {
-		pool_discard_idle(&ts->pool, c);
-	}
-	serve_waiters(ts);
-}
-
-/* Sends what is pending: one writev for every request queued since the
- * last one (several when pipelined). */
-static void
-conn_flush(struct conn *c)
-{
-	struct iovec iov[IOV_BATCH];
-	int niov = 0;
-	size_t skip = c->sent_off;
-	ssize_t n;
-
-	if (c->state != CONN_READY || c->nsent == c->n)
-		return;
-	for (unsigned i = c->nsent; i < c->n && niov + 3 <= IOV_BATCH; i++) {
-		struct worker *w = ring_at(c, i);
-		struct iovec part[3] = {
-			{ w->req, w->reqlen },
-			{ w->value, w->vlen },
-			{ (char *)"\r\n", 2 },
-		};
-		int np = w->op == LG_OP_SET ? 3 : 1;
-		for (int k = 0; k < np; k++) {
-			if (skip >= part[k].iov_len) {
-				skip -= part[k].iov_len;
-				continue;
-			}
-			iov[niov].iov_base = (char *)part[k].iov_base + skip;
-			iov[niov].iov_len = part[k].iov_len - skip;
-			skip = 0;
-			niov++;
-		}
-	}
-	n = writev(c->fd, iov, niov);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-			event_add(c->wev, NULL);
-			return;
-		}
-		conn_break(c, LG_ERR_CONNECTION, strerror(errno));
-		return;
-	}
-	/* Advance over what went. */
-	size_t left = (size_t)n + c->sent_off;
-	while (c->nsent < c->n) {
-		struct worker *w = ring_at(c, c->nsent);
-		size_t len = w->reqlen + (w->op == LG_OP_SET ? w->vlen + 2 : 0);
-		if (left < len) {
-			c->sent_off = left;
-			break;
-		}
-		left -= len;
-		c->sent_off = 0;
-		c->nsent++;
-	}
-	if (c->nsent < c->n)
-		event_add(c->wev, NULL);
-}
-
-static void
-on_writable(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	(void)what;
-	if (c->state == CONN_CONNECTING) {
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-			err = errno;
-		if (err != 0) {
-			conn_break(c, LG_ERR_CONNECTION, strerror(err));
-			return;
-		}
-		c->state = CONN_READY;
-		event_add(c->rev, NULL);
-	}
-	conn_flush(c);
-}
-
-static void
-on_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-	struct lg_thread *t = c->ts->t;
-	const char *why = NULL;
-	enum lg_err_kind kind = LG_ERR_SERVER;
-	ssize_t n;
-	size_t pos = 0;
-
-	(void)what;
-	n = read(fd, t->rbuf, READ_BUF);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return;
-		conn_break(c, LG_ERR_CONNECTION, strerror(errno));
-		return;
-	}
-	if (n == 0) {
-		/* Closed mid-reply: a truncated reply (the server's fault);
-		 * between replies: the connection's. */
-		bool mid = c->n > 0 && (c->parser.state != MCP_ST_LINE ||
-		    c->parser.linelen > 0);
-		conn_break(c, mid ? LG_ERR_SERVER : LG_ERR_CONNECTION,
-		    mid ? "closed in the middle of a reply" : "closed");
-		return;
-	}
-	while (pos < (size_t)n) {
-		size_t used;
-		enum mcp_result r;
-		struct worker *w;
-		uint64_t end;
-
-		if (c->n == 0) {
-			why = "bytes nobody asked for";
-			break;
-		}
-		r = mcp_parse(&c->parser, t->rbuf + pos, (size_t)n - pos,
-		    &used);
-		pos += used;
-		if (r == MCP_MORE)
-			break;
-		if (r == MCP_BAD) {
-			why = c->parser.reply.error;
-			break;
-		}
-		/* A complete reply: its request's. */
-		w = ring_at(c, 0);
-		if (c->nsent == 0) {
-			why = "a reply before its request was sent";
-			break;
-		}
-		c->head = (c->head + 1) % t->e->opt->pipeline;
-		c->n--;
-		c->nsent--;
-		evtimer_del(w->timer);
-		w->conn = NULL;
-		end = now_mono_ns();
-		const struct mcp_reply *rep = &c->parser.reply;
-		bool ok = false;
-		switch (rep->kind) {
-		case MCP_REPLY_VALUE:
-			ok = true;  /* a value was read: the call succeeded */
-			if (!check_value(w, rep))
-				c->retire = true;
-			break;
-		case MCP_REPLY_MISS:
-			ok = true;
-			break;
-		case MCP_REPLY_STORED:
-			ok = true;
-			version_table_put(&w->seen, w->key_index, w->version);
-			break;
-		case MCP_REPLY_DELETED:
-		case MCP_REPLY_NOT_FOUND:
-			if (w->op == LG_OP_DELETE) {
-				/* Any value of ours older than this delete is
-				 * stale now; a miss is a success. */
-				ok = true;
-				version_table_put(&w->seen, w->key_index,
-				    ++w->version);
-			}
-			break;
-		default:
-			break;
-		}
-		if (!ok) {
-			/* An error reply may leave a half-read request
-			 * behind it: the connection goes. */
-			c->retire = true;
-			log_debug("%s %s on %s: %s", lg_op_text(w->op), w->key,
-			    w->srv->cfg->name, mcp_reply_kind_text(rep->kind));
-		}
-		op_done(w, ok, LG_ERR_SERVER, true, end);
-		parser_for_head(c);
-	}
-	if (why) {
-		if (log_integrity_now())
-			log_warn("server %s: %s", c->ts->srv->cfg->name, why);
-		conn_break(c, kind, why);
-		return;
-	}
-	if (c->n == 0 && c->out) {
-		conn_idle(c);
-		return;
-	}
-	/* Room freed on a pipelined connection: a waiter may have it. */
-	while (c->out && !c->retire && c->n < t->e->opt->pipeline &&
-	    !TAILQ_EMPTY(&c->ts->waiters)) {
-		struct worker *w = TAILQ_FIRST(&c->ts->waiters);
-		TAILQ_REMOVE(&c->ts->waiters, w, link);
-		evtimer_del(w->timer);
-		op_send(w, c);
-	}
-}
-
-/* Opens the socket; 0, or -1 with the connection closed. */
-static int
-conn_connect(struct conn *c)
-{
-	struct tsrv *ts = c->ts;
-	struct lg_thread *t = ts->t;
-	const struct addrinfo *ai = t->e->addr[ts->srv - t->e->c->srv];
-	int one = 1;
-
-	c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol);
-	if (c->fd < 0) {
-		log_debug("socket: %s", strerror(errno));
-		return -1;
-	}
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->rev = event_new(t->base, c->fd, EV_READ | EV_PERSIST, on_readable,
-	    c);
-	c->wev = event_new(t->base, c->fd, EV_WRITE, on_writable, c);
-	if (c->rev == NULL || c->wev == NULL) {
-		log_error("no memory");
-		conn_close(c);
-		return -1;
-	}
-	metric_inc(ts->srv->m_pool_created);
-	if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-		c->state = CONN_READY;
-		event_add(c->rev, NULL);
-		return 0;
-	}
-	if (errno != EINPROGRESS) {
-		log_debug("server %s: connect: %s", ts->srv->cfg->name,
-		    strerror(errno));
-		conn_close(c);
-		return -1;
-	}
-	c->state = CONN_CONNECTING;
-	event_add(c->wev, NULL);
-	return 0;
-}
-
 /* ---- A worker's operation. ---- */
 
-static struct conn *
-acquire(struct tsrv *ts, bool *wait)
+/* See engine_int.h. */
+bool
+op_reply(struct worker *w, const struct mcp_reply *rep, uint64_t end)
 {
-	unsigned epoch = atomic_load_explicit(&ts->srv->flush_epoch,
-	    memory_order_relaxed);
-	unsigned pipeline = ts->t->e->opt->pipeline;
-	struct conn *c, *best = NULL;
-	void *p;
-	bool created;
-	enum pool_result r;
+	bool ok = false, in_step = true;
 
-	*wait = false;
-	if (epoch != ts->epoch) {
-		ts->epoch = epoch;
-		pool_flush_idle(&ts->pool);
-	}
-	/* FIFO: nobody overtakes a waiter. */
-	if (TAILQ_EMPTY(&ts->waiters)) {
-		r = pool_try_acquire(&ts->pool, &p, &created);
-		if (r == POOL_OK) {
-			c = p;
-			c->out = true;
-			if (pipeline > 1)
-				TAILQ_INSERT_TAIL(&ts->shared, c, shared_link);
-			return c;
+	switch (rep->kind) {
+	case MCP_REPLY_VALUE:
+		ok = true;  /* a value was read: the call succeeded */
+		in_step = check_value(w, rep);
+		break;
+	case MCP_REPLY_MISS:
+		ok = true;
+		break;
+	case MCP_REPLY_STORED:
+		ok = w->op == LG_OP_SET;
+		if (ok)
+			version_table_put(&w->seen, w->key_index, w->version);
+		break;
+	case MCP_REPLY_DELETED:
+	case MCP_REPLY_NOT_FOUND:
+		if (w->op == LG_OP_DELETE) {
+			/* Any value of ours older than this delete is stale
+			 * now; a miss is a success. */
+			ok = true;
+			version_table_put(&w->seen, w->key_index,
+			    ++w->version);
 		}
-		if (r == POOL_CREATE_FAILED)
-			return NULL;
+		break;
+	default:
+		break;
 	}
-	/* Every connection is out: share the least busy, pipelined. */
-	if (pipeline > 1) {
-		TAILQ_FOREACH(c, &ts->shared, shared_link)
-			if (!c->retire && c->n < pipeline &&
-			    (best == NULL || c->n < best->n))
-				best = c;
-		if (best)
-			return best;
+	if (!ok) {
+		/* An error reply may leave a half-read request behind it:
+		 * the connection goes. */
+		in_step = false;
+		log_debug("%s %s on %s: %s", lg_op_text(w->op), w->key,
+		    w->srv->cfg->name, mcp_reply_kind_text(rep->kind));
 	}
-	*wait = true;
-	return NULL;
+	op_done(w, ok, LG_ERR_SERVER, true, end);
+	return in_step;
 }
 
-/* Workers that wait while a pool place is free (a connection went). */
-static void
-serve_waiters(struct tsrv *ts)
-{
-	struct worker *w;
-	void *p;
-	bool created;
-
-	while ((w = TAILQ_FIRST(&ts->waiters)) != NULL) {
-		if (pool_try_acquire(&ts->pool, &p, &created) != POOL_OK)
-			return;
-		struct conn *c = p;
-		c->out = true;
-		if (ts->t->e->opt->pipeline > 1)
-			TAILQ_INSERT_TAIL(&ts->shared, c, shared_link);
-		TAILQ_REMOVE(&ts->waiters, w, link);
-		evtimer_del(w->timer);
-		op_send(w, c);
-	}
-}
-
-/* Queues the worker's request on the connection, under its op timer. */
-static void
+/* Formats the worker's request and queues it on the connection, under
+ * its op timer (connect, send, receive). */
+void
 op_send(struct worker *w, struct conn *c)
 {
 	const struct lg_options *o = w->t->e->opt;
@@ -1027,21 +466,9 @@ op_send(struct worker *w, struct conn *c)
 	w->conn = c;
 	w->state = W_IN_FLIGHT;
 	t->inflight++;
-	c->ring[(c->head + c->n) % o->pipeline] = w;
-	c->n++;
-	if (c->n == 1)
-		parser_for_head(c);
 	evtimer_add(w->timer, t->tv_op);
-	if (c->state == CONN_CLOSED) {
-		if (conn_connect(c) != 0) {
-			conn_break(c, LG_ERR_CONNECTION, "connect failed");
-			return;
-		}
-	}
-	if (c->state == CONN_READY)
-		mark_dirty(c);
+	conn_submit(c, w);
 }
-
 /* A worker's next operation: key, server, breaker, connection. */
 static void
 op_start(struct worker *w)
@@ -1068,7 +495,7 @@ op_start(struct worker *w)
 		op_done(w, false, LG_ERR_CIRCUIT_OPEN, false, 0);
 		return;
 	}
-	c = acquire(w->ts, &wait);
+	c = conn_acquire(w->ts, &wait);
 	if (c) {
 		op_send(w, c);
 		return;
@@ -1131,7 +558,7 @@ on_worker_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- The thread's loop. ---- */
 
-static void
+void
 kick(struct lg_thread *t)
 {
 	if (!t->kicked) {

@@ -83,9 +83,25 @@ mcp_parser_start(struct mcp_parser *p, enum mcp_request req, char *valbuf,
 	p->reply.keylen = 0;
 	p->reply.key[0] = '\0';
 	p->reply.flags = 0;
+	p->reply.val = NULL;
 	p->reply.len = 0;
 	p->reply.truncated = false;
 	p->reply.error = NULL;
+}
+
+void
+mcp_parser_init(struct mcp_parser *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->state = MCP_ST_BAD;  /* until started */
+	p->reply.error = "not started";
+}
+
+void
+mcp_parser_set_grow(struct mcp_parser *p, mcp_grow_fn grow, void *arg)
+{
+	p->grow = grow;
+	p->grow_arg = arg;
 }
 
 static enum mcp_result
@@ -161,7 +177,11 @@ value_line(struct mcp_parser *p, const char *s, size_t n)
 	}
 	p->reply.flags = (uint32_t)flags;
 	p->reply.len = (size_t)bytes;
-	p->reply.truncated = bytes > p->valcap;
+	p->reply.val = bytes == 0 ? "" : p->valbuf;
+	if (bytes > p->valcap)
+		p->reply.val = p->grow ? p->grow(p->grow_arg, (size_t)bytes) :
+		    NULL;
+	p->reply.truncated = p->reply.val == NULL;
 	p->got = 0;
 	p->state = MCP_ST_DATA;
 	return MCP_MORE;
@@ -289,7 +309,8 @@ mcp_parse(struct mcp_parser *p, const char *in, size_t len, size_t *consumed)
 			if (n > len - pos)
 				n = len - pos;
 			if (!p->reply.truncated)
-				memcpy(p->valbuf + p->got, in + pos, n);
+				memcpy((char *)p->reply.val + p->got, in + pos,
+				    n);
 			p->got += n;
 			pos += n;
 			*consumed = pos;

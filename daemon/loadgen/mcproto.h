@@ -63,32 +63,44 @@ const char *mcp_state_text(enum mcp_state s);
 struct mcp_reply {
 	enum mcp_reply_kind kind;
 	/* MCP_REPLY_VALUE: the key as the server named it, the flags, the
-	 * value's length, and whether it fitted the caller's buffer (when
-	 * not, its bytes were skipped: not our value). */
+	 * value (len bytes at val), or, when no buffer could hold it, only
+	 * its length, its bytes skipped (truncated). */
 	char key[MCP_KEY_MAX + 1];
 	size_t keylen;
 	uint32_t flags;
+	const char *val;
 	size_t len;
 	bool truncated;
 	/* Why MCP_BAD, for a log line. */
 	const char *error;
 };
 
+/* Asked for a buffer of `len` bytes when a value does not fit the one
+ * given; NULL: skip the value. */
+typedef char *(*mcp_grow_fn)(void *arg, size_t len);
+
 struct mcp_parser {
 	enum mcp_state state;
 	enum mcp_request req;
 	char *valbuf;           /* where a value's bytes go */
 	size_t valcap;
+	mcp_grow_fn grow;
+	void *grow_arg;
 	size_t got;             /* value bytes seen */
 	size_t linelen;
 	char line[MCP_LINE_MAX];
 	struct mcp_reply reply;
 };
 
-/* Ready for the reply to `req`; a value goes to valbuf (valcap bytes; a
- * longer one is skipped and marked truncated). */
+/* Once, before anything else. */
+void mcp_parser_init(struct mcp_parser *p);
+/* Ready for the reply to `req`; a value goes to valbuf (valcap bytes); a
+ * longer one to what grow gives (if set), else it is skipped and marked
+ * truncated. */
 void mcp_parser_start(struct mcp_parser *p, enum mcp_request req,
     char *valbuf, size_t valcap);
+/* Set once: kept across mcp_parser_start. */
+void mcp_parser_set_grow(struct mcp_parser *p, mcp_grow_fn grow, void *arg);
 /* Feeds `len` bytes. MCP_DONE: p->reply holds the reply and *consumed how
  * many bytes it took (the rest belongs to the next reply). MCP_MORE: all
  * consumed. MCP_BAD: p->reply.error says why. */

@@ -61,7 +61,7 @@ START_TEST(every_kind_every_split)
 {
 	const struct good_case *g = &good[_i];
 	size_t len = strlen(g->in);
-	struct mcp_parser p;
+	struct mcp_parser p = { .grow = NULL };
 	char val[64];
 
 	for (size_t cut = 0; cut < len; cut++) {
@@ -78,7 +78,7 @@ END_TEST
 
 START_TEST(value_content)
 {
-	struct mcp_parser p;
+	struct mcp_parser p = { .grow = NULL };
 	char val[16];
 	size_t total;
 
@@ -91,13 +91,14 @@ START_TEST(value_content)
 	ck_assert_uint_eq(p.reply.len, 5);
 	ck_assert(!p.reply.truncated);
 	ck_assert(memcmp(val, "ab\r\nc", 5) == 0);
+	ck_assert_ptr_eq(p.reply.val, val);
 }
 END_TEST
 
 START_TEST(two_replies_in_one_read)
 {
 	const char *in = "STORED\r\nNOT_STORED\r\n";
-	struct mcp_parser p;
+	struct mcp_parser p = { .grow = NULL };
 	size_t used;
 
 	mcp_parser_start(&p, MCP_REQ_SET, NULL, 0);
@@ -111,9 +112,45 @@ START_TEST(two_replies_in_one_read)
 }
 END_TEST
 
-START_TEST(value_longer_than_buffer_is_skipped)
+static char big[32];
+static size_t asked;
+
+static char *
+grow(void *arg, size_t len)
+{
+	ck_assert_ptr_eq(arg, big);
+	asked = len;
+	return len <= sizeof(big) ? big : NULL;
+}
+
+START_TEST(value_longer_than_buffer_grows)
 {
 	struct mcp_parser p;
+	char val[4] = "zzz";
+	size_t total;
+
+	mcp_parser_init(&p);
+	mcp_parser_set_grow(&p, grow, big);
+	ck_assert_int_eq(parse_cut(&p, MCP_REQ_GET,
+	    "VALUE k 0 10\r\n0123456789\r\nEND\r\n", 17, val, 3, &total),
+	    MCP_DONE);
+	ck_assert(!p.reply.truncated);
+	ck_assert_uint_eq(asked, 10);
+	ck_assert_ptr_eq(p.reply.val, big);
+	ck_assert(memcmp(big, "0123456789", 10) == 0);
+	ck_assert_str_eq(val, "zzz"); /* untouched */
+	/* Beyond what grow gives: skipped, marked. */
+	ck_assert_int_eq(parse_cut(&p, MCP_REQ_GET,
+	    "VALUE k 0 40\r\n0123456789012345678901234567890123456789\r\n"
+	    "END\r\n", 0, val, 3, &total), MCP_DONE);
+	ck_assert(p.reply.truncated);
+	ck_assert_uint_eq(p.reply.len, 40);
+}
+END_TEST
+
+START_TEST(value_longer_than_buffer_is_skipped)
+{
+	struct mcp_parser p = { .grow = NULL };
 	char val[4] = "zzz";
 	size_t total;
 
@@ -150,7 +187,7 @@ static const struct {
 
 START_TEST(protocol_errors)
 {
-	struct mcp_parser p;
+	struct mcp_parser p = { .grow = NULL };
 	char val[64];
 	size_t len = strlen(bad_cases[_i].in);
 
@@ -169,7 +206,7 @@ END_TEST
 
 START_TEST(endless_line)
 {
-	struct mcp_parser p;
+	struct mcp_parser p = { .grow = NULL };
 	char chunk[100];
 	size_t used;
 	enum mcp_result r = MCP_MORE;
@@ -187,7 +224,7 @@ END_TEST
 
 START_TEST(incomplete_is_more)
 {
-	struct mcp_parser p;
+	struct mcp_parser p = { .grow = NULL };
 	char val[8];
 	size_t used;
 	const char *in = "VALUE k 0 3\r\nabc\r\nEN";
@@ -234,6 +271,7 @@ main(void)
 	tcase_add_test(tc, value_content);
 	tcase_add_test(tc, two_replies_in_one_read);
 	tcase_add_test(tc, value_longer_than_buffer_is_skipped);
+	tcase_add_test(tc, value_longer_than_buffer_grows);
 	tcase_add_loop_test(tc, protocol_errors, 0,
 	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, endless_line);
