@@ -33,6 +33,10 @@ code_of() { jq -r 'select(.ok==false) | .error.code' | head -1; }
 # and it is dropped after the idle timeout.
 poke idle 45 >"$T/idle.out" &
 IDLE=$!
+# One that sends a byte every 5 s and never completes a request: idle
+# time counts from the last complete request, so it is dropped too.
+"$top_builddir/tests/tools/ctlhold" "$SOCK" 1 36 5000 >"$T/drip.out" &
+DRIP=$!
 
 expect_code() { # $1 want, $2 what, stdin the request(s)
 	local got
@@ -83,6 +87,9 @@ pass "200 clients at once"
 wait "$IDLE" || fail "an idle client was not dropped: $(cat "$T/idle.out")"
 alive "idle client"
 pass "idle client dropped"
+wait "$DRIP" || fail "ctlhold: $(cat "$T/drip.out")"
+has 'refused [1-9]' <"$T/drip.out" || fail "a client sending a byte every 5 s was never dropped: $(cat "$T/drip.out")"
+pass "a client that never completes a request is dropped though it sends"
 
 # reliabctl: unknown command, prefix, unreachable daemon.
 "$B/reliabctl" -s "$SOCK" frobnicate 2>"$T/ctl.err" && fail "unknown command accepted"
