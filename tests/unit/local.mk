@@ -40,3 +40,12 @@ tests_unit_test_lib_worker_LDADD = $(WORKER_LIBS) $(CHECK_LIBS)
 
 tests_tools_metrics_demo_SOURCES = tests/tools/metrics_demo.c
 tests_tools_metrics_demo_LDADD = $(RELIAB_LIBS)
+
+# The journal reader's scan (daemon/journal_scan.c): damage skipped.
+check_PROGRAMS += tests/unit/test_journal_scan
+TESTS += tests/unit/test_journal_scan
+tests_unit_test_journal_scan_SOURCES = tests/unit/test_journal_scan.c \
+	daemon/journal_scan.c daemon/journal_scan.h
+tests_unit_test_journal_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+tests_unit_test_journal_scan_CFLAGS = $(LIB_TEST_CFLAGS)
+tests_unit_test_journal_scan_LDADD = $(JANSSON_LIBS) $(CHECK_LIBS)
