@@ -160,3 +160,36 @@ set_mode() {
 errors_now() {
 	curl -fsS --max-time 5 "$LG_URL" | awk '/^memcache_(operation|data_integrity)_errors_total\{/ && $2 > 0' | tr '\n' ' '
 }
+
+# start_three_proxied: three memcached behind reliabd-proxy (start_proxy,
+# from proxy_lib.sh), the loadgen's SERVER_ARGS naming the proxy's ports
+# m1..m3; MC_PORTS, MC_PIDS; m1's memcached is continued whatever the
+# end. Then the key shares (KEYS must be set) in s1 s2 s3.
+start_three_proxied() {
+	local i proxies=()
+	read -r -a MC_PORTS <<<"$(free_ports 3)"
+	read -r -a PX_PORTS <<<"$(free_ports 3)"
+	SERVER_ARGS=()
+	for i in 1 2 3; do
+		start_memcached "${MC_PORTS[i - 1]}"
+		MC_PIDS[i]=$BG_PID
+		proxies+=("--proxy=m$i=127.0.0.1:${PX_PORTS[i - 1]},127.0.0.1:${MC_PORTS[i - 1]}")
+		SERVER_ARGS+=("--server=m$i=127.0.0.1:${PX_PORTS[i - 1]}")
+	done
+	cont_on_exit "${MC_PIDS[1]}"
+	start_proxy "${proxies[@]}"
+	key_shares "${MC_PORTS[@]}" >"$T/shares"
+	read -r s1 s2 s3 <<<"$(tr '\n' ' ' <"$T/shares")"
+	echo "key shares: m1 $s1 m2 $s2 m3 $s3"
+}
+
+# start_two_and_rogue: m1 and m2 memcached, m3 mc_rogue (answering
+# properly to begin with); sets SERVER_ARGS.
+start_two_and_rogue() {
+	local p1 p2 p3
+	read -r p1 p2 p3 <<<"$(free_ports 3)"
+	start_memcached "$p1"
+	start_memcached "$p2"
+	start_rogue "$p3" good
+	SERVER_ARGS=(--server=m1=127.0.0.1:$p1 --server=m2=127.0.0.1:$p2 --server=m3=127.0.0.1:$p3)
+}

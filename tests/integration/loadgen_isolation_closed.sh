@@ -15,20 +15,7 @@ source "$top_srcdir/tests/integration/loadgen_lib.sh"
 source "$top_srcdir/tests/integration/loadgen_iso_lib.sh"
 
 KEYS=1000
-read -r -a MC_PORTS <<<"$(free_ports 3)"
-read -r -a PX_PORTS <<<"$(free_ports 3)"
-proxies=() SERVER_ARGS=()
-for i in 1 2 3; do
-	start_memcached "${MC_PORTS[i - 1]}"
-	MC_PIDS[i]=$BG_PID
-	proxies+=("--proxy=m$i=127.0.0.1:${PX_PORTS[i - 1]},127.0.0.1:${MC_PORTS[i - 1]}")
-	SERVER_ARGS+=("--server=m$i=127.0.0.1:${PX_PORTS[i - 1]}")
-done
-cont_on_exit "${MC_PIDS[1]}"
-start_proxy "${proxies[@]}"
-key_shares "${MC_PORTS[@]}" >"$T/shares"
-read -r s1 s2 s3 <<<"$(tr '\n' ' ' <"$T/shares")"
-echo "key shares: m1 $s1 m2 $s2 m3 $s3"
+start_three_proxied
 
 state1() { lgval 'memcache_circuit_breaker_state{server="m1"}'; }
 m1_open() { [ "$(state1)" = 2 ]; }

@@ -13,23 +13,9 @@ RATE=3000
 KEYS=1000
 WINDOW=4   # seconds per measured window: 12000 operations
 
-read -r -a MC_PORTS <<<"$(free_ports 3)"
-read -r -a PX_PORTS <<<"$(free_ports 3)"
-proxies=() SERVER_ARGS=()
-for i in 1 2 3; do
-	start_memcached "${MC_PORTS[i - 1]}"
-	MC_PIDS[i]=$BG_PID
-	proxies+=("--proxy=m$i=127.0.0.1:${PX_PORTS[i - 1]},127.0.0.1:${MC_PORTS[i - 1]}")
-	SERVER_ARGS+=("--server=m$i=127.0.0.1:${PX_PORTS[i - 1]}")
-done
-cont_on_exit "${MC_PIDS[1]}"
-start_proxy "${proxies[@]}"
-
 # Each server's exact share of the keys, hence of the operations.
-key_shares "${MC_PORTS[@]}" >"$T/shares"
-read -r s1 s2 s3 <<<"$(tr '\n' ' ' <"$T/shares")"
+start_three_proxied
 SHARE23=$(awk -v a="$s2" -v b="$s3" 'BEGIN { print a + b }')
-echo "key shares: m1 $s1 m2 $s2 m3 $s3"
 
 # Enough workers for m1's hung calls (500 ms each at about 1000/s) to
 # leave most of them free: only the harness could then couple m1 to the

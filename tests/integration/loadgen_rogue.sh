@@ -12,11 +12,7 @@ source "$top_srcdir/tests/integration/loadgen_lib.sh"
 source "$top_srcdir/tests/integration/loadgen_iso_lib.sh"
 need curl memcached
 
-read -r p1 p2 p3 <<<"$(free_ports 3)"
-start_memcached "$p1"
-start_memcached "$p2"
-start_rogue "$p3" good
-SERVER_ARGS=(--server=m1=127.0.0.1:$p1 --server=m2=127.0.0.1:$p2 --server=m3=127.0.0.1:$p3)
+start_two_and_rogue
 start_loadgen --rate=2000 --workers=256 --keys=1000 --workload=mixed \
 	--op-timeout=500ms --breaker-consecutive-failures=0 --breaker-failure-ratio=0
 wait_for 10 above memcache_operations_rate 100 || fail "no load"

@@ -11,11 +11,7 @@ source "$top_srcdir/tests/integration/loadgen_lib.sh"
 source "$top_srcdir/tests/integration/loadgen_iso_lib.sh"
 need curl memcached
 
-read -r p1 p2 p3 <<<"$(free_ports 3)"
-start_memcached "$p1"
-start_memcached "$p2"
-start_rogue "$p3" good
-SERVER_ARGS=(--server=m1=127.0.0.1:$p1 --server=m2=127.0.0.1:$p2 --server=m3=127.0.0.1:$p3)
+start_two_and_rogue
 # About 500 calls/s to m3, each held 230 ms: some 120 workers busy there.
 # A modest rate: the test's own load must not be what delays the timers.
 start_loadgen --rate=1500 --workers=512 --keys=1000 --workload=mixed \
