@@ -163,7 +163,7 @@ declare(struct metrics_registry *reg, struct families *f)
 	    "or stale (older than this worker's last write).", "kind");
 	f->dropped = metrics_counter(reg, "memcache_arrivals_dropped_total",
 	    "Open loop: scheduled operations never started because every "
-	    "worker was busy and the backlog (one per worker) was full.",
+	    "worker was busy and the backlog (a second of arrivals) was full.",
 	    NULL);
 	if (!f->ops || !f->rate || !f->error_rate || !f->state ||
 	    !f->transitions || !f->requests || !f->failures ||

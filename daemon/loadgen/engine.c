@@ -210,16 +210,19 @@ due_count(const struct lg_thread *t, uint64_t now)
 	return x < 0 ? 0 : (uint64_t)floor(x) + 1;
 }
 
-/* The backlog holds at most as many arrivals as the thread has workers;
- * older ones are dropped, counted, never silently skipped. */
+/* The backlog holds at most a second of the thread's arrivals (or as
+ * many as it has workers, if more): a hiccup of the machine is waited
+ * out, counted in the latencies; beyond that the oldest are dropped,
+ * counted, never silently skipped. It costs no memory: the schedule is
+ * a formula, the backlog a difference of two counts. */
 static void
 drop_overflow(struct lg_thread *t, uint64_t now)
 {
 	uint64_t due = due_count(t, now);
 
-	if (due > t->next_k + t->nw) {
-		t->dropped += due - t->nw - t->next_k;
-		t->next_k = due - t->nw;
+	if (due > t->next_k + t->backlog_max) {
+		t->dropped += due - t->backlog_max - t->next_k;
+		t->next_k = due - t->backlog_max;
 	}
 }
 
@@ -904,8 +907,15 @@ lg_engine_start(struct lg_client *client, const struct lg_options *opt)
 			goto nomem;
 		t->w[t->nw++] = w;
 	}
-	if (e->open_loop)
+	if (e->open_loop) {
 		e->interval_ns = 1e9 / opt->rate;
+		for (unsigned i = 0; i < nthreads; i++) {
+			struct lg_thread *t = &e->threads[i];
+			t->backlog_max = (uint64_t)ceil(opt->rate / nthreads);
+			if (t->backlog_max < t->nw)
+				t->backlog_max = t->nw;
+		}
+	}
 	for (size_t s = 0; s < client->nsrv; s++) {
 		for (unsigned i = 0; i < nthreads; i++)
 			client->srv[s].pools[i] = &e->threads[i].ts[s].pool;

@@ -23,9 +23,9 @@
  * last one ends. Open loop: arrivals follow a fixed schedule (--rate split
  * evenly between threads), each taken by a free worker of its thread;
  * latency counts from the scheduled time. When every worker of a thread is
- * busy, arrivals wait in a backlog of at most as many as the thread has
- * workers; beyond that the oldest are dropped and counted in
- * memcache_arrivals_dropped_total. */
+ * busy, arrivals wait in a backlog of at most one second of the thread's
+ * arrivals (or as many as it has workers, if more); beyond that the
+ * oldest are dropped and counted in memcache_arrivals_dropped_total. */
 #ifndef RELIABD_LOADGEN_ENGINE_H
 #define RELIABD_LOADGEN_ENGINE_H
 

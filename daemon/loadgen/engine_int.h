@@ -126,6 +126,7 @@ struct lg_thread {
 	uint64_t dropped;           /* arrivals, not yet in the counter */
 	double fallback_ns;         /* EWMA of successful operations */
 	uint64_t next_k;            /* open loop: next arrival of this thread */
+	uint64_t backlog_max;       /* open loop: arrivals that may wait */
 	char *rbuf;
 };
 
