@@ -36,7 +36,7 @@ check_window() {
 			fail "$name: get p99 on $s $(ms "$p1") ms, $(ms "$p0") ms without the fault"
 		echo "$name: get p99 on $s $(ms "$p1") ms ($(ms "$p0") ms without)"
 		e=$(errors "$a" "$b" $s)
-		[ "$e" = 0 ] || fail "$name: $e errors on $s"
+		[ "$e" = 0 ] || fail "$name: $e errors on $s: $(errors_now)"
 	done
 	secs=$(secs_between "$a" "$b")
 	ok23=$(awk -v a="$(completed "$a" "$b" m2)" -v b="$(completed "$a" "$b" m3)" 'BEGIN { print a + b }')

@@ -44,7 +44,7 @@ o=$(awk -v a="$(errors s0 s1 m3)" -v b="$to" 'BEGIN { print a - b }')
 [ "$o" = 0 ] || fail "$o errors on m3 other than timeouts: $(errors_now)"
 d=$(awk -v a="$n" -v b="$to" 'BEGIN { d = a - b; print (d < 0 ? -d : d) }')
 [ "$d" -le $SKEW ] || fail "$n calls to m3 ended, $to as timeouts"
-[ $((n - inb)) -le $SKEW ] || fail "$((n - inb)) of $n timeouts on m3 outside (100 ms, 250 ms]: not within --op-timeout + 20 ms"
+[ $((n - inb)) -le $SKEW ] || fail "$((n - inb)) of $n timeouts on m3 outside (100 ms, 250 ms]: not within --op-timeout + 20 ms; gets on m3 by bucket: $(for le in 0.1 0.25 0.5 1 2.5 +Inf; do printf '%s:%s ' "$le" "$(delta s0 s1 "memcache_operation_duration_seconds_bucket{op=\"get\",server=\"m3\",le=\"$le\"}")"; done)"
 pass "every call to the silent m3 failed as a timeout within 250 ms"
 for s in m1 m2; do
 	p0=$(quantile b0 b1 0.99 get $s)
