@@ -1,5 +1,4 @@
-/* Scenario files: parsing, validation, the catalogue. */
-#include <dirent.h>
+/* Scenario files: parsing and validation (the catalogue: catalogue.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -7,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "duration.h"

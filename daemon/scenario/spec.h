@@ -1,5 +1,6 @@
 /* Scenario files: the JSON format of DESIGN.md, parsed and validated with
- * jansson, and the catalogue (built-in and user directories).
+ * jansson (spec.c), and the catalogue of the built-in and user
+ * directories (catalogue.c).
  *
  * No libcurl or libevent here, so reliabd can link it too. */
 #ifndef RELIABD_SCENARIO_SPEC_H
