@@ -20,6 +20,27 @@
 
 static int conn_connect(struct conn *c);
 
+/* Protocol errors are counted always, logged sparingly: a rogue server
+ * could otherwise flood the log. */
+static bool
+log_now(void)
+{
+	static atomic_uint n;
+	unsigned k = atomic_fetch_add_explicit(&n, 1, memory_order_relaxed);
+
+	return k < 20 || k % 1000 == 0;
+}
+
+void
+kick(struct lg_thread *t)
+{
+	if (!t->kicked) {
+		t->kicked = true;
+		event_active(t->kick, EV_READ, 1);
+	}
+}
+
+
 const char *
 conn_state_text(enum conn_state s)
 {
@@ -170,7 +191,7 @@ serve_waiters(struct tsrv *ts)
 			TAILQ_INSERT_TAIL(&ts->shared, c, shared_link);
 		TAILQ_REMOVE(&ts->waiters, w, link);
 		evtimer_del(w->timer);
-		op_send(w, c);
+		ts->t->e->hooks.grant(w, c);
 	}
 }
 
@@ -192,7 +213,7 @@ conn_idle(struct conn *c)
 	if ((w = TAILQ_FIRST(&ts->waiters)) != NULL) {
 		TAILQ_REMOVE(&ts->waiters, w, link);
 		evtimer_del(w->timer);
-		op_send(w, c);
+		ts->t->e->hooks.grant(w, c);
 		return;
 	}
 	conn_unlink(c);
@@ -219,7 +240,7 @@ conn_break(struct conn *c, enum lg_err_kind kind, const char *why)
 		c->n--;
 		evtimer_del(w->timer);
 		w->conn = NULL;
-		op_done(w, false, kind, true, end);
+		ts->t->e->hooks.fail(w, kind, end);
 	}
 	c->nsent = 0;
 	c->sent_off = 0;
@@ -370,13 +391,12 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		/* One clock read for the replies of one read. */
 		if (end == 0)
 			end = now_mono_ns();
-		if (!op_reply(w, &c->parser.reply, end))
+		if (!t->e->hooks.reply(w, &c->parser.reply, end))
 			c->retire = true;
 		parser_for_head(c);
 	}
 	if (why) {
-		/* Sparingly: a rogue server could flood the log. */
-		if (log_integrity_now())
+		if (log_now())
 			log_warn("server %s: %s", c->ts->srv->cfg->name, why);
 		conn_break(c, LG_ERR_SERVER, why);
 		return;
@@ -391,7 +411,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		struct worker *w = TAILQ_FIRST(&c->ts->waiters);
 		TAILQ_REMOVE(&c->ts->waiters, w, link);
 		evtimer_del(w->timer);
-		op_send(w, c);
+		t->e->hooks.grant(w, c);
 	}
 }
 

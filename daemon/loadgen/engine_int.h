@@ -1,6 +1,7 @@
-/* The engine's insides, shared by engine.c (workers, their operations,
- * the threads' loops and the open loop's schedule) and conn.c (each
- * thread's pools and connections: connect, send, read and parse). Every
+/* The engine's insides, in three layers: engine.c sets up and tears
+ * down; workers.c runs the workers and their operations; conn.c, below
+ * it, each thread's pools and connections (connect, send, read, parse),
+ * reaching back to the workers only through the engine's hooks. Every
  * structure here belongs to one thread, which alone touches it. */
 #ifndef RELIABD_LOADGEN_ENGINE_INT_H
 #define RELIABD_LOADGEN_ENGINE_INT_H
@@ -19,6 +20,7 @@
 
 #define READ_BUF (64 * 1024)
 #define IOV_BATCH 48            /* iovecs per writev: 3 per set */
+#define FALLBACK_INITIAL_NS 1000000ull  /* before any success */
 
 struct lg_thread;
 struct tsrv;
@@ -130,8 +132,20 @@ struct lg_thread {
 	char *rbuf;
 };
 
+/* What conn.c calls in workers.c. */
+struct conn_hooks {
+	/* A reply to the worker's request; false: the connection goes. */
+	bool (*reply)(struct worker *w, const struct mcp_reply *r,
+	    uint64_t end_ns);
+	/* The request failed with its connection. */
+	void (*fail)(struct worker *w, enum lg_err_kind kind, uint64_t end_ns);
+	/* A waiting worker gets a connection. */
+	void (*grant)(struct worker *w, struct conn *c);
+};
+
 struct lg_engine {
 	struct lg_client *c;
+	struct conn_hooks hooks;
 	const struct lg_options *opt;
 	bool open_loop;
 	uint64_t t0_ns;             /* open loop: schedule origin */
@@ -149,20 +163,22 @@ struct lg_engine {
 const char *worker_state_text(enum worker_state s);
 const char *conn_state_text(enum conn_state s);
 
-/* engine.c */
-void kick(struct lg_thread *t);
-/* Breaker, latency, counters, then the worker's next step. `reached`:
- * the request was on its way to the server (breaker outcome, latency). */
-void op_done(struct worker *w, bool ok, enum lg_err_kind kind, bool reached,
-    uint64_t end_ns);
-/* A reply to the worker's request: judged, counted, the worker moved on.
- * false when the connection must go (an error or a corrupt value). */
+/* workers.c: the hooks, and the loop callbacks engine.c installs. */
 bool op_reply(struct worker *w, const struct mcp_reply *r, uint64_t end_ns);
+void op_failed(struct worker *w, enum lg_err_kind kind, uint64_t end_ns);
 /* Formats the worker's request and queues it on `c`. */
 void op_send(struct worker *w, struct conn *c);
-bool log_integrity_now(void);
+void on_kick(evutil_socket_t fd, short what, void *arg);
+void on_tick(evutil_socket_t fd, short what, void *arg);
+void on_stop(evutil_socket_t fd, short what, void *arg);
+void on_arrival(evutil_socket_t fd, short what, void *arg);
+void on_worker_timer(evutil_socket_t fd, short what, void *arg);
+void *thread_main(void *arg);
 
-/* conn.c: pool callbacks */
+/* conn.c */
+/* Runs the thread's ready workers and writes soon (this loop turn). */
+void kick(struct lg_thread *t);
+/* Pool callbacks. */
 void *conn_create(void *arg);
 void conn_destroy(void *arg, void *conn);
 /* A connection for the thread's share of a server: NULL with *wait when

@@ -11,7 +11,8 @@ reliabd_loadgen_SOURCES = $(LOADGEN_CORE) \
 	daemon/loadgen/mcproto.c daemon/loadgen/mcproto.h \
 	daemon/loadgen/client.c daemon/loadgen/client.h \
 	daemon/loadgen/engine.c daemon/loadgen/engine.h \
-	daemon/loadgen/engine_int.h daemon/loadgen/conn.c \
+	daemon/loadgen/engine_int.h daemon/loadgen/workers.c \
+	daemon/loadgen/conn.c \
 	daemon/loadgen/main.c
 reliabd_loadgen_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
 reliabd_loadgen_LDADD = $(WORKER_LIBS) $(HASHKIT_LIBS) -lm
