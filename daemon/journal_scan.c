@@ -70,7 +70,7 @@ keep(struct journal_scan *s, const char *p, size_t n)
 		return 0;
 	}
 	if (s->len + n > s->cap) {
-		cap = s->cap ? s->cap : 4096;
+		cap = s->cap ? s->cap : 256;
 		while (cap < s->len + n)
 			cap *= 2;
 		nb = realloc(s->buf, cap);
