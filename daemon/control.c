@@ -76,6 +76,7 @@ struct control {
 	struct conn_list conns;
 	struct event *retry;  /* resumes accepting after EMFILE */
 	int out_of_fds;       /* said once per episode */
+	uid_t self;           /* the daemon's own uid */
 };
 
 static struct conn_list *
@@ -338,9 +339,9 @@ conn_idle_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 static int
-uid_privileged(uid_t uid)
+uid_privileged(const struct reliabd *d, uid_t uid)
 {
-	return uid == 0 || uid == geteuid();
+	return uid == 0 || uid == ((const struct control *)d->conns)->self;
 }
 
 /* The longest-idle connection that may give way to a newcomer of uid
@@ -355,7 +356,7 @@ conn_victim(struct reliabd *d, uid_t uid, int same_uid)
 		if (!conn_is_idle(c))
 			continue;
 		if (same_uid ? c->uid == uid :
-		    uid_privileged(uid) || !uid_privileged(c->uid))
+		    uid_privileged(d, uid) || !uid_privileged(d, c->uid))
 			return c;
 	}
 	return NULL;
@@ -369,7 +370,7 @@ conn_admit(struct reliabd *d, uid_t uid)
 	unsigned limit = CONTROL_MAX_CONNS, same = 0;
 	struct ctl_conn *c, *victim = NULL;
 
-	if (!uid_privileged(uid)) {
+	if (!uid_privileged(d, uid)) {
 		TAILQ_FOREACH(c, conns(d), entry)
 			same += c->uid == uid;
 		if (same >= CONTROL_PER_UID) {
@@ -564,6 +565,7 @@ control_listen(struct reliabd *d, const char *path, int activated_fd,
 		return -1;
 	}
 	TAILQ_INIT(&ctl->conns);
+	ctl->self = geteuid();
 	d->conns = ctl;
 	ctl->retry = evtimer_new(d->base, control_resume, d);
 	if (ctl->retry == NULL) {
