@@ -8,17 +8,7 @@ need prlimit
 B=$top_builddir
 read -r PM <<<"$(free_ports 1)"
 SOCK=$T/ctl.sock
-{
-conf_daemon "$SOCK" "$PM"
-cat <<EOF2
-[proxy]
-mode = external
-[loadgen]
-enabled = no
-[scenario]
-enabled = no
-EOF2
-} >"$T/reliabd.conf"
+conf_alone "$SOCK" "$PM" >"$T/reliabd.conf"
 bg reliabd prlimit --nofile=64 "$B/reliabd" -c "$T/reliabd.conf"
 RPID=$BG_PID
 wait_for 10 "$B/reliabctl" -s "$SOCK" hello || fail "reliabd did not start"

@@ -39,10 +39,7 @@ pass "new runs land on lines of their own after a torn line, NULs and garbage"
 # reliabd reads it.
 read -r PM <<<"$(free_ports 1)"
 SOCK=$T/ctl.sock
-{
-conf_daemon "$SOCK" "$PM"
-printf '[proxy]\nmode = external\n[loadgen]\nenabled = no\n[scenario]\nenabled = no\n'
-} >"$T/reliabd.conf"
+conf_alone "$SOCK" "$PM" >"$T/reliabd.conf"
 bg reliabd "$B/reliabd" -c "$T/reliabd.conf"
 RPID=$BG_PID
 wait_for 10 "$B/reliabctl" -s "$SOCK" hello || fail "reliabd did not start"

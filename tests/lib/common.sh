@@ -91,6 +91,14 @@ stop_grace     = 3s
 EOF
 }
 
+# conf_alone SOCKET METRICS_PORT: a reliabd.conf that runs no worker
+# (an external proxy, no loadgen, no scenario worker): the control socket
+# and the journal alone.
+conf_alone() {
+	conf_daemon "$1" "$2"
+	printf '[proxy]\nmode = external\n[loadgen]\nenabled = no\n[scenario]\nenabled = no\n'
+}
+
 # conf_node NAME PORT [PROXY_PORT]: a managed memcached on PORT and the
 # [server] the loadgen reaches it by: directly, or through the proxy
 # listening on PROXY_PORT.
