@@ -471,6 +471,7 @@ op_send(struct worker *w, struct conn *c)
 	evtimer_add(w->timer, t->tv_op);
 	conn_submit(c, w);
 }
+
 /* A worker's next operation: key, server, breaker, connection. */
 static void
 op_start(struct worker *w)
