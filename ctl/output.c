@@ -114,6 +114,10 @@ print_status(const json_t *r)
 	} else {
 		printf("run: none\n");
 	}
+	/* What the scenario worker had to do to start (a ledger set
+	 * aside). */
+	if (json_is_object(sc) && json_is_string(json_object_get(sc, "notice")))
+		printf("notice: %s\n", str(sc, "notice", ""));
 }
 
 void

@@ -28,6 +28,14 @@ pb_undo(void *arg, const struct ledger_entry *le, char *err, size_t errlen)
 	    errlen);
 }
 
+static enum toxi_result
+pb_reset(void *arg, char *err, size_t errlen)
+{
+	struct proxy_backend *pb = arg;
+
+	return toxi_reset(&pb->toxi, err, errlen);
+}
+
 static int
 pb_node_restart(void *arg, const char *node, uint64_t down_ms, char *err,
     size_t errlen)
@@ -72,7 +80,8 @@ proxy_backend_free(struct proxy_backend *pb)
 struct fault_backend
 proxy_backend_ops(struct proxy_backend *pb)
 {
-	struct fault_backend be = { pb_apply, pb_undo, pb_node_restart, pb };
+	struct fault_backend be = { pb_apply, pb_undo, pb_node_restart, pb,
+		pb_reset };
 
 	return be;
 }

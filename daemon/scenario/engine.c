@@ -75,6 +75,14 @@ on_sampling(void *arg, int on)
 		sampler_set_active(e->sampler, on);
 }
 
+static void
+on_notice(void *arg, const char *notice)
+{
+	struct engine *e = arg;
+
+	publish_notice(&e->pub, notice);
+}
+
 static int
 on_probe(void *arg, int *builtin, char *version, size_t vlen, char *err,
     size_t errlen)
@@ -117,6 +125,7 @@ engine_new(const struct engine_options *opt, struct metrics_registry *reg,
 	robs.arg = e;
 	fobs.changed = on_fault;
 	fobs.arg = e;
+	fobs.noticed = on_notice;
 	if (proxy_backend_init(&e->backend, opt->proxy_api,
 	    opt->have_channel ? opt->request : NULL, opt->request_arg, err,
 	    errlen) != 0) {
@@ -135,6 +144,7 @@ engine_new(const struct engine_options *opt, struct metrics_registry *reg,
 		engine_free(e);
 		return NULL;
 	}
+	e->pub.notice = e->faults.notice[0] ? e->faults.notice : NULL;
 	if (load_catalogue(e) != 0) {
 		snprintf(err, errlen, "out of memory");
 		engine_free(e);
@@ -245,6 +255,8 @@ engine_start(struct engine *e, const struct run_args *args, json_t **result,
 		    "scenarios", names ? names : json_array(), "loop",
 		    (json_int_t)pl.args.loop, "forever", pl.args.forever);
 	}
+	/* A notice of an unreadable ledger is over once the lab is used. */
+	faults_clear_notice(&e->faults);
 	runner_start(&e->runner, &pl);
 	return 0;
 }
@@ -295,6 +307,9 @@ engine_status_json(struct engine *e)
 		    pl->args.forever, "index", (int)pl->idx + 1, "count",
 		    (int)pl->n, "ledger",
 		    (json_int_t)faults_pending(&e->faults));
+	if (o && e->faults.notice[0])
+		json_object_set_new(o, "notice",
+		    json_string(e->faults.notice));
 	/* The loadgen as last sampled (within 2 s), for a live line. */
 	if (o && r && e->sampled_mono &&
 	    now_mono_ms() - e->sampled_mono < 2000) {
@@ -310,6 +325,12 @@ engine_status_json(struct engine *e)
 			json_object_set_new(o, "last_run", lr);
 	}
 	return o;
+}
+
+void
+engine_announce(struct engine *e)
+{
+	publish_notice(&e->pub, e->faults.notice);
 }
 
 int

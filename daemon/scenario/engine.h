@@ -65,6 +65,9 @@ void engine_samples(struct engine *e);
 /* What the list and status requests return (new references). */
 json_t *engine_list_json(struct engine *e);
 json_t *engine_status_json(struct engine *e);
+/* Once reliabd has the ready event: tells it the notice, if any (an
+ * unreadable ledger set aside), so its status shows it. */
+void engine_announce(struct engine *e);
 /* Reads the scenario files again. 0, or -1 on no memory. */
 int engine_reload(struct engine *e);
 size_t engine_catalogue_size(const struct engine *e);

@@ -1,30 +1,144 @@
 /* Fault application with the write-ahead ledger (see faults.h). */
 #include "faults.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "faultmap.h"
 #include "log.h"
 #include "util.h"
+
+/* ledger.notice: "pending\n" or "done\n" (the reset), then the notice.
+ * Written whole through a temp file; a crash leaves the old or the new. */
+static void
+notice_save(const struct faults *f)
+{
+	char tmp[1200];
+	FILE *fp;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", f->notice_path);
+	fp = fopen(tmp, "we");
+	if (!fp) {
+		log_warn("%s: %s", tmp, strerror(errno));
+		return;
+	}
+	fprintf(fp, "%s\n%s\n", f->reset_pending ? "pending" : "done",
+	    f->notice);
+	if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
+		log_warn("%s: %s", tmp, strerror(errno));
+		fclose(fp);
+		unlink(tmp);
+		return;
+	}
+	fclose(fp);
+	if (rename(tmp, f->notice_path) != 0)
+		log_warn("%s: %s", f->notice_path, strerror(errno));
+}
+
+/* Reads what an earlier process left (bounded; a file it cannot make
+ * sense of is dropped: it only ever says what happened). */
+static void
+notice_load(struct faults *f)
+{
+	char buf[FAULTS_NOTICE_MAX + 16];
+	ssize_t n;
+	int fd = open_regular(f->notice_path, O_RDONLY, 0);
+	char *nl;
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	nl = strchr(buf, '\n');
+	if (!nl || (strncmp(buf, "pending\n", 8) != 0 &&
+	    strncmp(buf, "done\n", 5) != 0)) {
+		log_warn("%s: not a notice; removed", f->notice_path);
+		unlink(f->notice_path);
+		return;
+	}
+	f->reset_pending = buf[0] == 'p' && f->be.reset != NULL;
+	strlcpy_r(f->notice, nl + 1, sizeof f->notice);
+	f->notice[strcspn(f->notice, "\r\n")] = '\0';
+}
+
+void
+faults_clear_notice(struct faults *f)
+{
+	/* A reset still pending is not forgotten: it still keeps the
+	 * machine cleaning, and a job cannot start before it is done. */
+	if (!f->notice[0] || f->reset_pending)
+		return;
+	f->notice[0] = '\0';
+	if (unlink(f->notice_path) != 0 && errno != ENOENT)
+		log_warn("%s: %s", f->notice_path, strerror(errno));
+	if (f->obs.noticed)
+		f->obs.noticed(f->obs.arg, f->notice);
+}
 
 int
 faults_open(struct faults *f, const char *state_dir,
     const struct fault_backend *be, const struct fault_observer *obs,
     char *err, size_t errlen)
 {
+	int rc;
+
 	memset(f, 0, sizeof *f);
 	f->be = *be;
 	if (obs)
 		f->obs = *obs;
-	return ledger_open(&f->ledger, state_dir, err, errlen);
+	snprintf(f->notice_path, sizeof f->notice_path, "%s/ledger.notice",
+	    state_dir);
+	rc = ledger_recover(&f->ledger, state_dir, f->notice,
+	    sizeof f->notice);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", f->notice);
+		f->notice[0] = '\0';
+		return -1;
+	}
+	if (rc == 0) {
+		notice_load(f);
+		return 0;
+	}
+	/* Whatever the lost ledger listed may still be on the proxy. */
+	f->reset_pending = f->be.reset != NULL;
+	notice_save(f);
+	return 0;
 }
 
 size_t
 faults_pending(const struct faults *f)
 {
-	return f->ledger.n;
+	return f->ledger.n + (f->reset_pending ? 1 : 0);
+}
+
+/* The wholesale reset after a lost ledger; the notice says how it went. */
+static void
+reset_proxy(struct faults *f)
+{
+	char err[512];
+	size_t used = strlen(f->notice);
+	enum toxi_result r = f->be.reset(f->be.arg, err, sizeof err);
+
+	if (r == TOXI_ERROR) {
+		log_warn("cannot reset the proxy API after a lost ledger "
+		    "(retrying): %s", err);
+		return;
+	}
+	f->reset_pending = 0;
+	snprintf(f->notice + used, sizeof f->notice - used, "; %s",
+	    r == TOXI_OK ? "toxics reset on every proxy (POST /reset)" :
+	    "proxy API not running: no toxics to reset");
+	log_warn("%s", f->notice);
+	notice_save(f);
+	if (f->obs.noticed)
+		f->obs.noticed(f->obs.arg, f->notice);
 }
 
 static void
@@ -41,6 +155,8 @@ faults_cleanup(struct faults *f)
 	size_t i = 0;
 	int dropped = 0;
 
+	if (f->reset_pending)
+		reset_proxy(f);
 	while (i < f->ledger.n) {
 		struct ledger_entry le = f->ledger.e[i];
 		char err[512];
@@ -64,7 +180,7 @@ faults_cleanup(struct faults *f)
 		log_error("cannot write the ledger");
 		return -1;
 	}
-	return f->ledger.n == 0 ? 0 : -1;
+	return faults_pending(f) == 0 ? 0 : -1;
 }
 
 /* ---- units ---- */

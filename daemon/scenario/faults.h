@@ -55,6 +55,10 @@ struct fault_backend {
 	int (*node_restart)(void *arg, const char *node, uint64_t down_ms,
 	    char *err, size_t errlen);
 	void *arg;
+	/* Every toxic on the proxy API removed and every proxy enabled
+	 * (Toxiproxy's POST /reset): what a lost ledger leaves. NULL: none
+	 * (the unit tests' fake). Last, so older initializers stay valid. */
+	enum toxi_result (*reset)(void *arg, char *err, size_t errlen);
 };
 
 /* Told of every unit applied or removed ("apply", "remove"), with the
@@ -64,21 +68,41 @@ struct fault_observer {
 	    const struct fault_unit *u, const char *action,
 	    const char *error);
 	void *arg;
+	/* Told when the notice (faults.notice) changes. */
+	void (*noticed)(void *arg, const char *notice);
 };
+
+#define FAULTS_NOTICE_MAX 1024
 
 struct faults {
 	struct ledger ledger;
 	struct fault_backend be;
 	struct fault_observer obs;
+	/* The ledger was unreadable and set aside: the proxy is reset
+	 * wholesale (be.reset) before anything else; pending until done. */
+	int reset_pending;
+	/* What happened to an unreadable ledger, for status and the log;
+	 * "" when nothing did. Kept in $state_dir/ledger.notice until the
+	 * next job starts: reliabd's `reliabd-scenario --cleanup` is often
+	 * the process that finds the ledger unreadable, and the serving
+	 * worker after it must still say so (and reset, if it could not). */
+	char notice[FAULTS_NOTICE_MAX];
+	char notice_path[1100];
 };
 
-/* Reads the ledger of `state_dir`. 0, or -1 with err. */
+/* Reads the ledger of `state_dir`; an unreadable one is set aside
+ * (ledger_recover) and a reset of the proxy is pending. 0, or -1 with
+ * err. */
 int faults_open(struct faults *f, const char *state_dir,
     const struct fault_backend *be, const struct fault_observer *obs,
     char *err, size_t errlen);
-/* Faults the ledger lists (not yet known removed). */
+/* The notice is over (a job starts): forgotten, its file removed. */
+void faults_clear_notice(struct faults *f);
+/* Faults the ledger lists (not yet known removed), plus one while a
+ * reset is pending. */
 size_t faults_pending(const struct faults *f);
-/* Removes every fault the ledger lists. 0 when none is left. */
+/* Resets the proxy if pending, then removes every fault the ledger
+ * lists. 0 when none is left. */
 int faults_cleanup(struct faults *f);
 
 /* The units of `spec` (the set names `run_id`; both must outlive it):

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ledger.h"
@@ -182,6 +183,73 @@ ledger_open(struct ledger *l, const char *dir, char *err, size_t errlen)
 	return rc;
 }
 
+static void
+sync_dir_of(const char *path)
+{
+	char dirbuf[1100];
+	int dfd;
+
+	strlcpy_r(dirbuf, path, sizeof dirbuf);
+	dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+}
+
+/* Renames `path` to path.corrupt.N, the first N free. The caller holds
+ * ledger.lock, so no other worker races for the name. 0 or -1 (errno). */
+static int
+set_aside(const char *path, char *moved, size_t movedlen)
+{
+	char dst[1100];
+	struct stat st;
+
+	for (unsigned n = 1; n <= LEDGER_ASIDE_MAX; n++) {
+		if ((size_t)snprintf(dst, sizeof dst, "%s.corrupt.%u", path,
+		    n) >= sizeof dst) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (lstat(dst, &st) == 0)
+			continue;
+		if (errno != ENOENT || rename(path, dst) != 0)
+			return -1;
+		sync_dir_of(path);
+		strlcpy_r(moved, dst, movedlen);
+		return 0;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+int
+ledger_recover(struct ledger *l, const char *dir, char *notice, size_t len)
+{
+	char err[700], moved[1100], base[1100];
+	struct stat st;
+
+	if (ledger_open(l, dir, err, sizeof err) == 0)
+		return 0;
+	/* Only a file that is there can be set aside; anything else (a
+	 * path too long, no memory) stays an error. */
+	if (!l->path[0] || lstat(l->path, &st) != 0) {
+		snprintf(notice, len, "%s", err);
+		return -1;
+	}
+	if (set_aside(l->path, moved, sizeof moved) != 0) {
+		snprintf(notice, len, "%s; cannot move it aside: %s", err,
+		    strerror(errno));
+		return -1;
+	}
+	l->n = 0;
+	strlcpy_r(base, moved, sizeof base);
+	snprintf(notice, len, "ledger unreadable (%.600s); moved to %s", err,
+	    basename(base));
+	log_warn("%s", notice);
+	return 1;
+}
+
 static int
 write_all(int fd, const char *p, size_t n)
 {
@@ -202,9 +270,9 @@ int
 ledger_write(const struct ledger *l)
 {
 	json_t *root, *faults;
-	char tmp[1100], dirbuf[1024];
+	char tmp[1100];
 	char *text = NULL;
-	int fd = -1, dfd, rc = -1;
+	int fd = -1, rc = -1;
 
 	root = json_object();
 	faults = json_array();
@@ -250,12 +318,7 @@ ledger_write(const struct ledger *l)
 		goto out;
 	}
 	/* The rename is durable only once the directory is. */
-	strlcpy_r(dirbuf, l->path, sizeof dirbuf);
-	dfd = open(dirname(dirbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	sync_dir_of(l->path);
 	rc = 0;
 out:
 	if (fd >= 0)

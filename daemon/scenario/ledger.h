@@ -39,6 +39,15 @@ int ledger_lock(const char *dir, char *err, size_t errlen);
  * corrupt file is an error: it is left in place for a person to read. 0
  * or -1 with err. */
 int ledger_open(struct ledger *l, const char *dir, char *err, size_t errlen);
+/* ledger_open, and when the file is there but cannot be read (garbage,
+ * truncated, a directory, over LEDGER_FILE_MAX) it is renamed to
+ * ledger.json.corrupt.N (the next free N, kept for a person to read) and
+ * the ledger starts empty: a lost ledger must not stop the lab. 0 (read),
+ * 1 (moved aside; `notice` says why and where), -1 (neither; `notice` is
+ * the error). */
+#define LEDGER_ASIDE_MAX 1000
+int ledger_recover(struct ledger *l, const char *dir, char *notice,
+    size_t len);
 /* Parses a ledger document (also what the fuzz target drives). */
 int ledger_parse(struct ledger *l, const char *text, size_t len, char *err,
     size_t errlen);

@@ -468,6 +468,7 @@ serve(struct options *o, struct worker *w, struct scenario_worker *sw)
 		log_error("--metrics=%s: %s", o->metrics, err);
 		goto out;
 	}
+	engine_announce(sw->e);
 	sw->by_hand_run = o->run != NULL;
 	if (o->run || o->playlist) {
 		enum proto_err code;

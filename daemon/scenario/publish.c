@@ -9,6 +9,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "record.h"
+#include "util.h"
 
 int
 publisher_init(struct publisher *p, struct metrics_registry *reg,
@@ -99,9 +100,25 @@ publish_phase(struct publisher *p, const struct run *r)
 	    r->phase_start_wall, "duration_ms",
 	    (json_int_t)(r->phase == PHASE_IDLE ? 0 : r->dur[r->phase]),
 	    "loop", (int)r->loop);
+	if (ev && p->notice)
+		json_object_set_new(ev, "notice", json_string(p->notice));
 	if (ev)
 		channel_event("phase", ev);
 	log_info("%s %s: %s", r->id, r->spec.name, phase_text(r->phase));
+}
+
+void
+publish_notice(struct publisher *p, const char *notice)
+{
+	json_t *ev;
+
+	p->notice = notice && *notice ? notice : NULL;
+	if (!p->notice)
+		return;
+	ev = json_pack("{s:s,s:s,s:f,s:I}", "phase", "idle", "notice",
+	    p->notice, "started", now_wall(), "duration_ms", (json_int_t)0);
+	if (ev)
+		channel_event("phase", ev);
 }
 
 static void

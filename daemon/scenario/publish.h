@@ -22,6 +22,7 @@ struct publisher {
 	struct metric_family *f_active, *f_config, *f_tto, *f_ttr;
 	const char *state_dir;          /* the journal's */
 	json_t *last_run;               /* the last record */
+	const char *notice;             /* faults.notice; NULL: none */
 };
 
 /* Declares the metrics in `reg` (may be NULL). 0, or -1 with err. */
@@ -32,6 +33,11 @@ void publisher_free(struct publisher *p);
 /* Every known scenario shows in the metrics from the start. */
 void publish_catalogue(struct publisher *p, const struct catalogue *cat);
 void publish_phase(struct publisher *p, const struct run *r);
+/* Something the lab's user must know (an unreadable ledger set aside):
+ * kept, logged, and sent as an idle phase event, so reliabd's status
+ * shows it; every later phase event carries it too. `notice` must
+ * outlive the publisher. */
+void publish_notice(struct publisher *p, const char *notice);
 void publish_fault(struct publisher *p, const struct fault_set *s,
     const struct fault_unit *u, const char *action, const char *error);
 void publish_run(struct publisher *p, const struct run *r,

@@ -284,3 +284,15 @@ toxi_set_enabled(struct toxi *t, const char *proxy, int enabled, char *err,
 		r = TOXI_ERROR;
 	return r;
 }
+
+enum toxi_result
+toxi_reset(struct toxi *t, char *err, size_t errlen)
+{
+	long status;
+	enum toxi_result r;
+
+	r = call(t, "POST", "/reset", NULL, &status, err, errlen);
+	if (r == TOXI_OK && status != 200 && status != 204)
+		r = TOXI_ERROR;
+	return r;
+}

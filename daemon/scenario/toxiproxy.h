@@ -52,6 +52,8 @@ enum toxi_result toxi_remove_toxic(struct toxi *t, const char *proxy,
 /* POST /proxies/{proxy} {"enabled":b}. */
 enum toxi_result toxi_set_enabled(struct toxi *t, const char *proxy,
     int enabled, char *err, size_t errlen);
+/* POST /reset: every toxic removed and every proxy enabled. */
+enum toxi_result toxi_reset(struct toxi *t, char *err, size_t errlen);
 
 /* Whether a /version body names reliabd-proxy; fills version. Pure (the
  * fuzz target drives it). */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "faults.h"
@@ -37,8 +38,9 @@ static const struct run_clock fake_clock = { fake_mono_ms, fake_wall_s,
 	NULL };
 
 struct proxy {
-	int applies, undos, restarts;
+	int applies, undos, restarts, resets;
 	int fail_undo;     /* the proxy refuses removals */
+	int fail_reset;    /* the proxy refuses POST /reset */
 	int on;            /* faults on the proxy now */
 	char log[512];     /* "+" apply, "-" undo, "n" node restart */
 };
@@ -76,6 +78,20 @@ fake_undo(void *arg, const struct ledger_entry *le, char *err, size_t errlen)
 	if (px.on > 0)
 		px.on--;
 	note("-");
+	return TOXI_OK;
+}
+
+static enum toxi_result
+fake_reset(void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	if (px.fail_reset) {
+		snprintf(err, errlen, "proxy busy");
+		return TOXI_ERROR;
+	}
+	px.resets++;
+	px.on = 0;
+	note("r");
 	return TOXI_OK;
 }
 
@@ -152,7 +168,7 @@ static void
 lab_up(void)
 {
 	struct fault_backend be = { fake_apply, fake_undo, fake_restart,
-		NULL };
+		NULL, fake_reset };
 	char err[256];
 
 	memset(&px, 0, sizeof px);
@@ -446,7 +462,7 @@ END_TEST
 START_TEST(test_ledger_at_start)
 {
 	struct fault_backend be = { fake_apply, fake_undo, fake_restart,
-		NULL };
+		NULL, fake_reset };
 	char err[256];
 
 	/* A ledger left by an earlier life: the machine starts cleaning. */
@@ -461,6 +477,89 @@ START_TEST(test_ledger_at_start)
 	ck_assert_int_eq(rn.state, RUNNER_CLEANING);
 	ck_assert_int_eq(runner_cleanup(&rn), 0);
 	ck_assert_int_eq(rn.state, RUNNER_IDLE);
+	lab_down();
+}
+END_TEST
+
+/* An unreadable ledger (here garbage, then a directory) is set aside as
+ * ledger.json.corrupt.N and the proxy is reset wholesale before the
+ * machine is idle; a refused reset is retried. */
+static void
+unreadable_ledger(int as_dir, const char *aside)
+{
+	struct fault_backend be = { fake_apply, fake_undo, fake_restart,
+		NULL, fake_reset };
+	char err[256], path[128];
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/ledger.json", dir);
+	if (as_dir)
+		ck_assert_int_eq(mkdir(path, 0755), 0);
+	else {
+		ck_assert_ptr_nonnull(f = fopen(path, "w"));
+		fputs("{\"faults\":[{\"kind\":", f);
+		fclose(f);
+	}
+	px.resets = 0;
+	px.fail_reset = 1;
+	ck_assert_int_eq(faults_open(&faults, dir, &be, NULL, err,
+	    sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(faults.notice, "ledger unreadable"));
+	ck_assert_ptr_nonnull(strstr(faults.notice, aside));
+	ck_assert_int_eq(lstat(path, &st), -1);
+	snprintf(path, sizeof path, "%s/%s", dir, aside);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert_int_eq(S_ISDIR(st.st_mode), as_dir);
+	ck_assert_uint_eq(faults_pending(&faults), 1);
+	runner_init(&rn, &fake_clock, &faults, &observer);
+	ck_assert_int_eq(rn.state, RUNNER_CLEANING);
+	ck_assert_int_eq(runner_cleanup(&rn), -1);
+	ck_assert_int_eq(rn.state, RUNNER_CLEANING);
+	/* The next process (reliabd's --cleanup, then the worker) reads
+	 * the notice and the reset still owed from ledger.notice. */
+	runner_free(&rn);
+	ck_assert_int_eq(faults_open(&faults, dir, &be, NULL, err,
+	    sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(faults.notice, aside));
+	ck_assert_uint_eq(faults_pending(&faults), 1);
+	runner_init(&rn, &fake_clock, &faults, &observer);
+	ck_assert_int_eq(rn.state, RUNNER_CLEANING);
+	px.fail_reset = 0;
+	advance(RUNNER_CLEANUP_RETRY_MS);
+	ck_assert_int_eq(rn.state, RUNNER_IDLE);
+	ck_assert_int_eq(px.resets, 1);
+	ck_assert_ptr_nonnull(strstr(faults.notice, "toxics reset"));
+	runner_free(&rn);
+	/* Done: a later process still says what happened, owes nothing. */
+	ck_assert_int_eq(faults_open(&faults, dir, &be, NULL, err,
+	    sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(faults.notice, "toxics reset"));
+	ck_assert_uint_eq(faults_pending(&faults), 0);
+	/* A job starting forgets it. */
+	faults_clear_notice(&faults);
+	ck_assert_str_eq(faults.notice, "");
+	snprintf(path, sizeof path, "%s/ledger.notice", dir);
+	ck_assert_int_eq(lstat(path, &st), -1);
+}
+
+START_TEST(test_ledger_unreadable)
+{
+	char path[128];
+
+	lab_up();
+	runner_free(&rn);
+	unreadable_ledger(0, "ledger.json.corrupt.1");
+	unreadable_ledger(1, "ledger.json.corrupt.2");
+	snprintf(path, sizeof path, "%s/ledger.json.corrupt.1", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/ledger.json.corrupt.2", dir);
+	rmdir(path);
+	rmdir(dir);
+	/* A readable (here missing) ledger is not set aside: no reset. */
+	lab_up();
+	ck_assert_str_eq(faults.notice, "");
+	ck_assert_int_eq(px.resets, 0);
 	lab_down();
 }
 END_TEST
@@ -527,6 +626,7 @@ main(void)
 	tcase_add_test(tc, test_cleaning);
 	tcase_add_test(tc, test_start_while_cleaning);
 	tcase_add_test(tc, test_ledger_at_start);
+	tcase_add_test(tc, test_ledger_unreadable);
 	tcase_add_test(tc, test_node_restart);
 	tcase_add_test(tc, test_flap_machine);
 	suite_add_tcase(s, tc);
