@@ -138,6 +138,36 @@ print_list(const json_t *r)
 		    ms_text(ph, "recovery", c, sizeof(c)),
 		    str(s, "source", "-"), str(s, "description", ""));
 	}
+	print_bad_files(r);
+}
+
+void
+print_bad_files(const json_t *r)
+{
+	const json_t *bad = json_object_get(r, "bad"), *b;
+	json_int_t errors = json_integer_value(json_object_get(r, "errors"));
+	size_t i;
+
+	if (errors <= 0)
+		return;
+	printf("\n%" JSON_INTEGER_FORMAT " bad scenario file%s, not loaded:\n",
+	    errors, errors == 1 ? "" : "s");
+	json_array_foreach(bad, i, b)
+		printf("  %s: %s\n", str(b, "file", "?"), str(b, "error", "?"));
+	if ((json_int_t)json_array_size(bad) < errors)
+		printf("  (%" JSON_INTEGER_FORMAT " more)\n",
+		    errors - (json_int_t)json_array_size(bad));
+}
+
+void
+print_reload(const json_t *r)
+{
+	if (json_is_string(json_object_get(r, "config")))
+		printf("config %s reloaded\n", str(r, "config", "?"));
+	if (json_is_integer(json_object_get(r, "scenarios")))
+		printf("%" JSON_INTEGER_FORMAT " scenarios\n",
+		    json_integer_value(json_object_get(r, "scenarios")));
+	print_bad_files(r);
 }
 
 static void

@@ -182,7 +182,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "show", "show", "RUN", "one run from the journal", parse_show,
 	    print_show },
 	{ "reload", "reload", "", "re-read the config and scenario files",
-	    no_args, print_generic },
+	    no_args, print_reload },
 	{ "load", "load", "start|stop", "start or stop the load generator",
 	    parse_load, print_generic },
 	{ "node-restart", "node-restart", "NAME [--down D]",

@@ -72,6 +72,9 @@ json_t *client_read(struct ctl_client *cl, int timeout_ms);
 void print_status(const json_t *r);
 void print_hello(const json_t *r);
 void print_list(const json_t *r);
+/* The "bad" files of a list or reload reply, with their reasons. */
+void print_bad_files(const json_t *r);
+void print_reload(const json_t *r);
 void print_runs(const json_t *r);
 void print_show(const json_t *r);
 void print_generic(const json_t *r);

@@ -27,6 +27,45 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Counts, keeps and tells one bad file; `err` is "path: field: why". */
+static void
+bad_file(struct catalogue *cat, const char *path, const char *err,
+    spec_error_fn report, void *arg)
+{
+	size_t pl = strlen(path);
+
+	if (report)
+		report(err, arg);
+	else
+		log_warn("skipped: %s", err);
+	cat->errors++;
+	if (cat->nbad == CATALOGUE_BAD_MAX)
+		return;
+	strlcpy_r(cat->bad[cat->nbad].path, path,
+	    sizeof cat->bad[cat->nbad].path);
+	if (strncmp(err, path, pl) == 0 && strncmp(err + pl, ": ", 2) == 0)
+		err += pl + 2;
+	strlcpy_r(cat->bad[cat->nbad].reason, err,
+	    sizeof cat->bad[cat->nbad].reason);
+	cat->nbad++;
+}
+
+json_t *
+catalogue_bad_json(const struct catalogue *cat)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < cat->nbad; i++) {
+		json_t *o = json_pack("{s:s,s:s}", "file", cat->bad[i].path,
+		    "error", cat->bad[i].reason);
+		if (!o || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 static int
 load_dir(struct catalogue *cat, const char *dir, enum spec_source source,
     const struct spec_names *names, spec_error_fn report, void *arg)
@@ -72,11 +111,7 @@ load_dir(struct catalogue *cat, const char *dir, enum spec_source source,
 
 		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
 		if (spec_load_file(path, names, &spec, err, sizeof err) != 0) {
-			if (report)
-				report(err, arg);
-			else
-				log_warn("skipped: %s", err);
-			cat->errors++;
+			bad_file(cat, path, err, report, arg);
 			continue;
 		}
 		spec.source = source;
@@ -87,11 +122,7 @@ load_dir(struct catalogue *cat, const char *dir, enum spec_source source,
 				snprintf(err, sizeof err,
 				    "%s: name: \"%s\" already defined in %s",
 				    path, spec.name, cat->specs[j].path);
-				if (report)
-					report(err, arg);
-				else
-					log_warn("skipped: %s", err);
-				cat->errors++;
+				bad_file(cat, path, err, report, arg);
 				goto next;
 			}
 			log_info("%s: replaces the built-in scenario %s", path,
@@ -140,6 +171,8 @@ catalogue_free(struct catalogue *cat)
 	free(cat->specs);
 	cat->specs = NULL;
 	cat->n = 0;
+	cat->errors = 0;
+	cat->nbad = 0;
 }
 
 const struct scenario_spec *

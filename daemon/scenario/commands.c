@@ -71,9 +71,10 @@ cmd_reload(const struct proto_request *req, void *arg)
 	if (engine_reload(e) != 0)
 		return proto_reply_error(req->id, PROTO_E_INTERNAL,
 		    "out of memory");
-	return proto_reply_ok(req->id, json_pack("{s:I,s:I}", "scenarios",
-	    (json_int_t)engine_catalogue_size(e), "errors",
-	    (json_int_t)engine_catalogue_errors(e)));
+	return proto_reply_ok(req->id, json_pack("{s:I,s:I,s:o*}",
+	    "scenarios", (json_int_t)engine_catalogue_size(e), "errors",
+	    (json_int_t)engine_catalogue_errors(e), "bad",
+	    engine_catalogue_bad(e)));
 }
 
 const struct worker_cmd scenario_cmds[] = {

@@ -282,8 +282,8 @@ engine_list_json(struct engine *e)
 		if (o)
 			json_array_append_new(arr, o);
 	}
-	return json_pack("{s:o,s:I}", "scenarios", arr, "errors",
-	    (json_int_t)e->cat.errors);
+	return json_pack("{s:o,s:I,s:o*}", "scenarios", arr, "errors",
+	    (json_int_t)e->cat.errors, "bad", catalogue_bad_json(&e->cat));
 }
 
 json_t *
@@ -337,6 +337,12 @@ int
 engine_reload(struct engine *e)
 {
 	return load_catalogue(e);
+}
+
+json_t *
+engine_catalogue_bad(const struct engine *e)
+{
+	return catalogue_bad_json(&e->cat);
 }
 
 size_t

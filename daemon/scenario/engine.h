@@ -72,6 +72,8 @@ void engine_announce(struct engine *e);
 int engine_reload(struct engine *e);
 size_t engine_catalogue_size(const struct engine *e);
 size_t engine_catalogue_errors(const struct engine *e);
+/* The bad files, [{"file", "error"}...] (new reference or NULL). */
+json_t *engine_catalogue_bad(const struct engine *e);
 
 /* Status of the last job: 0 every run succeeded, 1 otherwise. */
 int engine_job_status(const struct engine *e);

@@ -104,9 +104,11 @@ TESTS += tests/integration/scenario_cli.sh \
 	tests/integration/scenario_loop.sh \
 	tests/integration/scenario_channel.sh \
 	tests/integration/scenario_lab.sh \
-	tests/integration/ledger_corrupt.sh
+	tests/integration/ledger_corrupt.sh \
+	tests/integration/scenario_badfiles.sh
 EXTRA_DIST += tests/integration/scenario_cli.sh \
 	tests/integration/ledger_corrupt.sh \
+	tests/integration/scenario_badfiles.sh \
 	tests/integration/scenario_run.sh \
 	tests/integration/scenario_cleanup.sh \
 	tests/integration/scenario_loop.sh \

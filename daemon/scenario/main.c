@@ -380,6 +380,7 @@ list_or_check(const struct options *o)
 	struct catalogue cat;
 	struct spec_names names = {o->eo.servers, o->eo.nservers,
 	    o->eo.nodes, 0};
+	int rc;
 
 	if (catalogue_load(&cat, o->catalogue_dir, o->scenario_dir, &names,
 	    o->mode == MODE_CHECK ? print_error : NULL, NULL) != 0) {
@@ -397,11 +398,13 @@ list_or_check(const struct options *o)
 			    spec_source_text(s->source), s->description);
 		}
 	} else {
-		printf("%zu scenarios, %zu bad files skipped\n", cat.n,
-		    cat.errors);
+		printf("%zu scenarios, %zu bad files\n", cat.n, cat.errors);
 	}
+	/* --check fails on a bad file: each was named above, with its
+	 * field. --list lists what loaded (the bad are in the log). */
+	rc = o->mode == MODE_CHECK && cat.errors ? 1 : 0;
 	catalogue_free(&cat);
-	return 0;
+	return rc;
 }
 
 /* --cleanup: what the ledger lists goes, then exit. */

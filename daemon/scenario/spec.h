@@ -6,6 +6,7 @@
 #ifndef RELIABD_SCENARIO_SPEC_H
 #define RELIABD_SCENARIO_SPEC_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -123,17 +124,31 @@ int spec_load_file(const char *path, const struct spec_names *names,
 /* One attribute of a fault, or `dflt`. */
 double fault_attr(const struct fault_spec *f, const char *name, double dflt);
 
+/* A file that did not load, and why ("faults[0].type: unknown fault
+ * type \"foo\""). The first CATALOGUE_BAD_MAX are kept (a reply to
+ * reliabd must fit one 64 KiB line); `errors` counts them all. */
+#define CATALOGUE_BAD_MAX 32
+#define CATALOGUE_BAD_PATH_MAX 256
+#define CATALOGUE_BAD_REASON_MAX 256
+struct catalogue_bad {
+	char path[CATALOGUE_BAD_PATH_MAX];
+	char reason[CATALOGUE_BAD_REASON_MAX];
+};
+
 /* The loaded scenarios, sorted by name. */
 struct catalogue {
 	struct scenario_spec *specs;
 	size_t n;
 	size_t errors; /* bad files skipped */
+	struct catalogue_bad bad[CATALOGUE_BAD_MAX];
+	size_t nbad;
 };
 
 /* Loads every *.json of `builtin_dir` then `user_dir` (either may be NULL
  * or missing); a user scenario replaces a built-in of the same name. Bad
- * files are logged (file and field) and skipped. `report` (may be NULL) is
- * called with each error message. 0, or -1 on no memory. */
+ * files are logged (file and field), kept in `bad`, and skipped. `report`
+ * (may be NULL) is called with each error message. 0, or -1 on no
+ * memory. */
 typedef void (*spec_error_fn)(const char *msg, void *arg);
 int catalogue_load(struct catalogue *cat, const char *builtin_dir,
     const char *user_dir, const struct spec_names *names,
@@ -145,6 +160,10 @@ const struct scenario_spec *catalogue_find(const struct catalogue *cat,
  * with ", " into buf; returns the count. */
 size_t catalogue_suggest(const struct catalogue *cat, const char *name,
     char *buf, size_t len, size_t max);
+
+/* The bad files as JSON: [{"file": path, "error": reason}...] (new
+ * reference, NULL on no memory). */
+json_t *catalogue_bad_json(const struct catalogue *cat);
 
 /* Levenshtein distance, bounded inputs (names). */
 size_t edit_distance(const char *a, const char *b);
