@@ -68,6 +68,14 @@ fuzz_proxy_api_SRCS = tests/fuzz/fuzz_proxy_api.c daemon/proxy/api_parse.c \
 tests/fuzz/fuzz_proxy_api: $(fuzz_proxy_api_SRCS)
 	$(FUZZ_LINK) -I$(top_srcdir)/daemon/proxy $(JANSSON_LIBS) -lm
 EXTRA_DIST += $(fuzz_proxy_api_SRCS) tests/fuzz/corpus/proxy_api
+# The URL router and handlers over a proxy set in memory: no sockets.
+PROXY_FUZZ_TARGETS += tests/fuzz/fuzz_proxy_router
+fuzz_proxy_router_SRCS = tests/fuzz/fuzz_proxy_router.c \
+	daemon/proxy/routes.c daemon/proxy/api_parse.c daemon/proxy/toxic.c \
+	lib/addr.c lib/util.c lib/log.c
+tests/fuzz/fuzz_proxy_router: $(fuzz_proxy_router_SRCS)
+	$(FUZZ_LINK) -I$(top_srcdir)/daemon/proxy $(JANSSON_LIBS) -lm
+EXTRA_DIST += tests/fuzz/fuzz_proxy_router.c tests/fuzz/corpus/proxy_router
 
 # Benchmark (not part of make check): make bench-proxy
 noinst_PROGRAMS += tests/bench/mcbench
