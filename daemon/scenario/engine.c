@@ -89,6 +89,11 @@ on_probe(void *arg, int *builtin, char *version, size_t vlen, char *err,
 {
 	struct engine *e = arg;
 
+	if (e->opt.backend) {
+		*builtin = e->opt.backend_builtin;
+		strlcpy_r(version, "injected", vlen);
+		return 0;
+	}
 	return proxy_backend_probe(&e->backend, builtin, version, vlen, err,
 	    errlen);
 }
@@ -126,13 +131,15 @@ engine_new(const struct engine_options *opt, struct metrics_registry *reg,
 	fobs.changed = on_fault;
 	fobs.arg = e;
 	fobs.noticed = on_notice;
-	if (proxy_backend_init(&e->backend, opt->proxy_api,
+	if (opt->backend)
+		be = *opt->backend;
+	else if (proxy_backend_init(&e->backend, opt->proxy_api,
 	    opt->have_channel ? opt->request : NULL, opt->request_arg, err,
 	    errlen) != 0) {
 		free(e);
 		return NULL;
-	}
-	be = proxy_backend_ops(&e->backend);
+	} else
+		be = proxy_backend_ops(&e->backend);
 	if (faults_open(&e->faults, opt->state_dir, &be, &fobs, err,
 	    errlen) != 0) {
 		proxy_backend_free(&e->backend);

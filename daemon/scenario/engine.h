@@ -14,6 +14,7 @@
 #include "runargs.h"
 #include "spec.h"
 
+struct fault_backend;
 struct metrics_registry;
 struct sampler;
 
@@ -34,6 +35,11 @@ struct engine_options {
 	/* Phase lengths for requests that name none (0: as the file), so
 	 * [scenario] in reliabd.conf can shorten a configured playlist. */
 	uint64_t stabilization_ms, testing_ms, recovery_ms;
+	/* The fuzz target and tests: faults go to this backend instead of
+	 * the proxy API (NULL: backend.c on proxy_api), which says it is
+	 * the built-in proxy or not. Nothing leaves the process. */
+	const struct fault_backend *backend;
+	int backend_builtin;
 };
 
 struct engine;

@@ -25,6 +25,7 @@ reliabd_scenario_SOURCES = \
 	daemon/scenario/sampler.c daemon/scenario/sampler.h \
 	daemon/scenario/http.c daemon/scenario/http.h \
 	daemon/scenario/toxiproxy.c daemon/scenario/toxiproxy.h \
+	daemon/scenario/toxireply.c daemon/scenario/toxireply.h \
 	daemon/scenario/faultmap.c daemon/scenario/faultmap.h \
 	daemon/scenario/ledger.c daemon/scenario/ledger.h \
 	daemon/scenario/journal.c daemon/scenario/journal.h
@@ -79,7 +80,8 @@ tests_unit_test_scenario_verdict_LDADD = daemon/scenario/libscenario_spec.a \
 	$(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS) -lm
 tests_unit_test_scenario_ledger_SOURCES = tests/unit/test_scenario_ledger.c \
 	daemon/scenario/ledger.c daemon/scenario/journal.c \
-	daemon/scenario/toxiproxy.c daemon/scenario/http.c daemon/scenario/faultmap.c
+	daemon/scenario/toxiproxy.c daemon/scenario/toxireply.c \
+	daemon/scenario/http.c daemon/scenario/faultmap.c
 tests_unit_test_scenario_ledger_CFLAGS = $(SCENARIO_TEST_CFLAGS) $(LIBCURL_CFLAGS)
 tests_unit_test_scenario_ledger_LDADD = daemon/scenario/libscenario_spec.a \
 	$(RELIAB_LIBS) $(JANSSON_LIBS) $(LIBCURL_LIBS) $(CHECK_LIBS) -lm
@@ -128,3 +130,36 @@ fuzz_scenario_SRCS = tests/fuzz/fuzz_scenario.c daemon/scenario/spec.c \
 tests/fuzz/fuzz_scenario: $(fuzz_scenario_SRCS)
 	$(FUZZ_LINK) -I$(top_srcdir)/daemon/scenario $(JANSSON_LIBS) -lm
 EXTRA_DIST += $(fuzz_scenario_SRCS) tests/fuzz/corpus/scenario
+
+# The Toxiproxy API's replies (/version, error bodies).
+SCENARIO_FUZZ_TARGETS += tests/fuzz/fuzz_toxiproxy_reply
+fuzz_toxiproxy_reply_SRCS = tests/fuzz/fuzz_toxiproxy_reply.c \
+	daemon/scenario/toxireply.c
+tests/fuzz/fuzz_toxiproxy_reply: $(fuzz_toxiproxy_reply_SRCS)
+	$(FUZZ_LINK) -I$(top_srcdir)/daemon/scenario $(JANSSON_LIBS)
+EXTRA_DIST += tests/fuzz/fuzz_toxiproxy_reply.c \
+	tests/fuzz/corpus/toxiproxy_reply
+
+# The worker's channel requests: every command of scenario_cmds[] on the
+# real engine with an injected fault backend (nothing leaves the process).
+SCENARIO_FUZZ_TARGETS += tests/fuzz/fuzz_scenario_channel
+fuzz_scenario_channel_SRCS = tests/fuzz/fuzz_scenario_channel.c \
+	daemon/scenario/commands.c daemon/scenario/engine.c \
+	daemon/scenario/runner.c daemon/scenario/flap.c \
+	daemon/scenario/playlist.c daemon/scenario/faults.c \
+	daemon/scenario/backend.c daemon/scenario/toxiproxy.c \
+	daemon/scenario/toxireply.c daemon/scenario/http.c \
+	daemon/scenario/faultmap.c daemon/scenario/ledger.c \
+	daemon/scenario/journal.c daemon/scenario/publish.c \
+	daemon/scenario/record.c daemon/scenario/verdict.c \
+	daemon/scenario/promtext.c daemon/scenario/sampler.c \
+	daemon/scenario/spec.c daemon/scenario/catalogue.c \
+	daemon/scenario/runargs.c \
+	lib/log.c lib/util.c lib/duration.c lib/addr.c lib/channel.c \
+	lib/metrics.c lib/metrics_render.c lib/metrics_series.c \
+	lib/metrics_process.c proto/proto.c proto/frame.c
+tests/fuzz/fuzz_scenario_channel: $(fuzz_scenario_channel_SRCS)
+	$(FUZZ_LINK) -I$(top_srcdir)/daemon/scenario $(LIBCURL_CFLAGS) \
+	$(JANSSON_LIBS) $(LIBCURL_LIBS) -lm
+EXTRA_DIST += tests/fuzz/fuzz_scenario_channel.c \
+	tests/fuzz/corpus/scenario_channel

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "http.h"
 #include "toxiproxy.h"
+#include "toxireply.h"
 #include "util.h"
 
 #ifndef PACKAGE_VERSION
@@ -138,54 +139,14 @@ call(struct toxi *t, const char *method, const char *path, const char *json,
 	}
 	r = request(t, method, path, json, status, &b, err, errlen);
 	if (r == TOXI_OK && *status >= 300) {
-		/* Toxiproxy's error body is {"error":"...","status":N}. */
-		json_t *j = json_loadb(b.p, b.n, 0, NULL);
-		const char *m = j ? json_string_value(json_object_get(j,
-		    "error")) : NULL;
-		snprintf(err, errlen, "%s %s%s: HTTP %ld: %.200s", method,
-		    t->base, path, *status, m ? m : b.p);
-		json_decref(j);
+		char m[TOXI_ERROR_QUOTE_MAX + 1];
+
+		toxi_parse_error(b.p, b.n, m, sizeof m);
+		snprintf(err, errlen, "%s %s%s: HTTP %ld: %s", method,
+		    t->base, path, *status, m);
 	}
 	http_body_free(&b);
 	return r;
-}
-
-int
-toxi_parse_version(const char *body, size_t len, char *version, size_t vlen)
-{
-	json_t *j;
-	int builtin = 0;
-	size_t n = 0;
-
-	if (vlen)
-		version[0] = '\0';
-	j = json_loadb(body, len, JSON_DECODE_ANY, NULL);
-	if (json_is_object(j)) {
-		const char *v = json_string_value(json_object_get(j,
-		    "version"));
-		const char *s = json_string_value(json_object_get(j,
-		    "server"));
-		if (v)
-			strlcpy_r(version, v, vlen);
-		/* The agreed marker is "server"; older builds of the built-in
-		 * proxy only named themselves in the version string. */
-		builtin = (s && strcmp(s, "reliabd-proxy") == 0) ||
-		    (v && strstr(v, "reliabd") != NULL);
-	} else if (json_is_string(j)) {
-		strlcpy_r(version, json_string_value(j), vlen);
-	} else if (vlen) {
-		/* Plain text such as "2.9.0\n": keep printable characters. */
-		for (size_t i = 0; i < len && n + 1 < vlen; i++) {
-			char c = body[i];
-			if (c == '\n' || c == '\r')
-				break;
-			if (c >= 0x20 && c < 0x7f)
-				version[n++] = c;
-		}
-		version[n] = '\0';
-	}
-	json_decref(j);
-	return builtin;
 }
 
 enum toxi_result

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "toxireply.h"
+
 #define TOXI_CONNECT_TIMEOUT_MS 1000
 #define TOXI_TIMEOUT_MS 2000
 /* After a call times out, calls fail at once for this long, doubling on
@@ -55,9 +57,5 @@ enum toxi_result toxi_set_enabled(struct toxi *t, const char *proxy,
 /* POST /reset: every toxic removed and every proxy enabled. */
 enum toxi_result toxi_reset(struct toxi *t, char *err, size_t errlen);
 
-/* Whether a /version body names reliabd-proxy; fills version. Pure (the
- * fuzz target drives it). */
-int toxi_parse_version(const char *body, size_t len, char *version,
-    size_t vlen);
 
 #endif
