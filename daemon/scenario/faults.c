@@ -12,6 +12,16 @@
 #include "log.h"
 #include "util.h"
 
+/* The notice quotes a parser's error about the lost file's bytes, and goes
+ * into JSON (status, events): printable ASCII only. */
+static void
+printable_only(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 /* ledger.notice: "pending\n" or "done\n" (the reset), then the notice.
  * Written whole through a temp file; a crash leaves the old or the new. */
 static void
@@ -66,6 +76,7 @@ notice_load(struct faults *f)
 	f->reset_pending = buf[0] == 'p' && f->be.reset != NULL;
 	strlcpy_r(f->notice, nl + 1, sizeof f->notice);
 	f->notice[strcspn(f->notice, "\r\n")] = '\0';
+	printable_only(f->notice);
 }
 
 void
@@ -106,6 +117,7 @@ faults_open(struct faults *f, const char *state_dir,
 		notice_load(f);
 		return 0;
 	}
+	printable_only(f->notice);
 	/* Whatever the lost ledger listed may still be on the proxy. */
 	f->reset_pending = f->be.reset != NULL;
 	notice_save(f);

@@ -498,7 +498,7 @@ unreadable_ledger(int as_dir, const char *aside)
 		ck_assert_int_eq(mkdir(path, 0755), 0);
 	else {
 		ck_assert_ptr_nonnull(f = fopen(path, "w"));
-		fputs("{\"faults\":[{\"kind\":", f);
+		fputs("{\"faults\":[{\"kind\":\"\x01\xff", f);
 		fclose(f);
 	}
 	px.resets = 0;
@@ -507,6 +507,9 @@ unreadable_ledger(int as_dir, const char *aside)
 	    sizeof err), 0);
 	ck_assert_ptr_nonnull(strstr(faults.notice, "ledger unreadable"));
 	ck_assert_ptr_nonnull(strstr(faults.notice, aside));
+	/* It goes into JSON: printable, whatever the file held. */
+	for (const char *c = faults.notice; *c; c++)
+		ck_assert(*c >= 0x20 && *c < 0x7f);
 	ck_assert_int_eq(lstat(path, &st), -1);
 	snprintf(path, sizeof path, "%s/%s", dir, aside);
 	ck_assert_int_eq(lstat(path, &st), 0);
