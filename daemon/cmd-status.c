@@ -10,7 +10,7 @@ cmd_status(struct cmd_ctx *ctx, json_t *args)
 {
 	struct reliabd *d = ctx->d;
 	struct child *c, *lg, *sc;
-	json_t *res, *children;
+	json_t *res, *children, *job;
 
 	(void)args;
 	children = json_array();
@@ -32,10 +32,17 @@ cmd_status(struct cmd_ctx *ctx, json_t *args)
 	else
 		json_object_set_new(res, "load", json_null());
 	sc = child_find_kind(d, KIND_SCENARIO);
+	job = job_status_json(d);
 	if (sc && sc->last_phase && sc->state == CHILD_RUNNING)
 		json_object_set(res, "scenario", sc->last_phase);
+	else if (job && json_object_get(job, "why"))
+		/* Why the job is not running (its worker died, or is
+		 * fatal), where reliabctl shows a notice. */
+		json_object_set_new(res, "scenario", json_pack("{s:s, s:O}",
+		    "phase", "idle", "notice", json_object_get(job, "why")));
 	else
 		json_object_set_new(res, "scenario", json_null());
+	json_object_set_new(res, "job", job ? job : json_null());
 	return proto_reply_ok(ctx->id, res);
 }
 

@@ -6,6 +6,8 @@ cmd_stop(struct cmd_ctx *ctx, json_t *args)
 {
 	/* An explicit stop also ends the configured playlist until restart. */
 	ctx->d->playlist_stopped = 1;
+	/* Nor is a job its dead worker left sent again. */
+	job_stop(ctx->d);
 	return cmd_forward(ctx, KIND_SCENARIO, "stop", args, 5000);
 }
 

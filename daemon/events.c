@@ -48,6 +48,8 @@ events_from_child(struct child *c, json_t *msg)
 		c->last_phase = json_incref(msg);
 		notify_status(c->d);
 	}
+	if (c->kind == KIND_SCENARIO)
+		job_event(c->d, name, msg);
 	ev = json_deep_copy(msg);
 	if (ev == NULL)
 		return;

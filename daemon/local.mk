@@ -12,7 +12,8 @@ reliabd_SOURCES = \
 	daemon/cmd-list.c daemon/cmd-start-scenario.c daemon/cmd-stop.c \
 	daemon/cmd-runs.c daemon/cmd-show.c \
 	daemon/events.c daemon/journal.c daemon/dmetrics.c daemon/notify.c \
-	daemon/journal_scan.c daemon/journal_scan.h
+	daemon/journal_scan.c daemon/journal_scan.h \
+	daemon/job.c daemon/scenario/journal.c
 reliabd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) \
 	$(LIBSYSTEMD_CFLAGS)
 reliabd_LDADD = $(RELIAB_LIBS) $(PROTO_LIBS) $(LIBEVENT_LIBS) \
@@ -35,3 +36,20 @@ tests_unit_test_child_SOURCES = tests/unit/test_child.c \
 tests_unit_test_child_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_unit_test_child_CFLAGS = $(reliabd_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_child_LDADD = $(reliabd_LDADD) $(CHECK_LIBS)
+
+# libFuzzer: request lines through decode and cmd_dispatch, every
+# cmd-*.c's argument handling, on a daemon with no children (nothing
+# forks). tests/fuzz/local.mk runs it with the others.
+FUZZ_TARGETS += tests/fuzz/fuzz_cmd_args
+fuzz_cmd_args_SRCS = tests/fuzz/fuzz_cmd_args.c daemon/cmd.c \
+	daemon/cmd-hello.c daemon/cmd-status.c daemon/cmd-reload.c \
+	daemon/cmd-watch.c daemon/cmd-load.c daemon/cmd-node-restart.c \
+	daemon/cmd-list.c daemon/cmd-start-scenario.c daemon/cmd-stop.c \
+	daemon/cmd-runs.c daemon/cmd-show.c daemon/forward.c daemon/reply.c \
+	daemon/job.c daemon/daemon.c daemon/journal.c daemon/journal_scan.c \
+	daemon/scenario/journal.c proto/proto.c lib/config.c \
+	lib/config_argv.c lib/duration.c lib/addr.c lib/util.c lib/log.c
+tests/fuzz/fuzz_cmd_args: $(fuzz_cmd_args_SRCS)
+	$(FUZZ_LINK) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS) \
+	$(JANSSON_LIBS) $(INIH_LIBS) $(LIBEVENT_LIBS)
+EXTRA_DIST += tests/fuzz/fuzz_cmd_args.c tests/fuzz/corpus/cmd_args

@@ -134,6 +134,8 @@ main(int argc, char **argv)
 	d->started_ms = now_mono_ms();
 	d->started_wall = now_wall();
 	backoff_default(&d->backoff);
+	if (d->cfg.restart_stable_ms > 0)
+		d->backoff.stable_ms = d->cfg.restart_stable_ms;
 	TAILQ_INIT(&d->children);
 	d->base = event_base_new();
 	if (d->base == NULL) {

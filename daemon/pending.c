@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "reliabd.h"
+#include "util.h"
 
 struct pending {
 	TAILQ_ENTRY(pending) entry;
@@ -13,15 +14,37 @@ struct pending {
 	json_int_t wid;          /* id on the worker's channel */
 	struct cmd_ctx ctx;      /* where the reply goes; conn NULLed if gone */
 	struct event *timeout;
+	char cmd[32];            /* what was asked, for the hook */
+	json_t *args;
 };
+
+static pending_done_fn on_done;
+
+void
+pending_hook(pending_done_fn done)
+{
+	on_done = done;
+}
+
+/* Tells the hook how the request ended (reply NULL: no answer), then
+ * forgets it. */
+static void
+pending_end(struct pending *p, const struct proto_msg *reply)
+{
+	TAILQ_REMOVE(&p->child->pending, p, entry);
+	if (on_done && p->cmd[0])
+		on_done(p->child, p->cmd, p->args, reply);
+	if (p->timeout)
+		event_free(p->timeout);
+	json_decref(p->args);
+	free(p);
+}
 
 static void
 pending_free(struct pending *p)
 {
-	TAILQ_REMOVE(&p->child->pending, p, entry);
-	if (p->timeout)
-		event_free(p->timeout);
-	free(p);
+	p->cmd[0] = '\0'; /* never sent: nothing to tell */
+	pending_end(p, NULL);
 }
 
 static int
@@ -42,7 +65,7 @@ pending_timeout(evutil_socket_t fd, short what, void *arg)
 					PROTO_E_TIMEOUT,
 					"%s did not answer in time",
 					p->child->name));
-	pending_free(p);
+	pending_end(p, NULL);
 }
 
 int
@@ -62,6 +85,7 @@ pending_add(struct child *c, const struct cmd_ctx *ctx, const char *cmd,
 	p->child = c;
 	p->wid = ++c->next_req_id;
 	p->ctx = *ctx;
+	p->args = args ? json_deep_copy(args) : NULL;
 	TAILQ_INSERT_TAIL(&c->pending, p, entry);
 	p->timeout = evtimer_new(c->d->base, pending_timeout, p);
 	req = proto_request_new(p->wid, cmd, json_deep_copy(args));
@@ -73,6 +97,7 @@ pending_add(struct child *c, const struct cmd_ctx *ctx, const char *cmd,
 		return -1;
 	}
 	json_decref(req);
+	strlcpy_r(p->cmd, cmd, sizeof(p->cmd));
 	return 0;
 }
 
@@ -100,7 +125,7 @@ pending_reply(struct child *c, const struct proto_msg *msg)
 			    json_object_get(msg->root, "error"));
 		reply_send(&p->ctx, reply);
 	}
-	pending_free(p);
+	pending_end(p, msg);
 }
 
 void
@@ -113,7 +138,7 @@ pending_fail_all(struct child *c, const char *why)
 			reply_send(&p->ctx,
 			    proto_reply_error(p->ctx.id, PROTO_E_UNAVAILABLE,
 				"%s: %s", c->name, why));
-		pending_free(p);
+		pending_end(p, NULL);
 	}
 }
 

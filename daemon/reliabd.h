@@ -4,10 +4,10 @@
  *
  * The files call one another downwards only (tests/integration/
  * layout_lint.sh checks it): main, supervisor, route, events, control,
- * cmd, cmd-*, reload, forward, workers, notify, dmetrics, child,
+ * cmd, cmd-*, job, reload, forward, workers, notify, dmetrics, child,
  * pending, reply, then spawn, backoff, daemon and journal. A lower file
  * that must reach a higher one is handed a function pointer
- * (child_hooks, conn_write, conn_watch). */
+ * (child_hooks, pending_hook, conn_write, conn_watch, broadcast). */
 #ifndef RELIABD_RELIABD_H
 #define RELIABD_RELIABD_H
 
@@ -216,6 +216,11 @@ void pending_fail_all(struct child *c, const char *why);
 void pending_forget_conn(struct reliabd *d, struct ctl_conn *conn);
 /* A child is going away: requests it made get no reply. */
 void pending_forget_child(struct reliabd *d, struct child *gone);
+/* Told how each forwarded request ended: the worker's reply, or NULL
+ * when none came (timeout, the worker gone). The supervisor's. */
+typedef void (*pending_done_fn)(struct child *c, const char *cmd,
+    const json_t *args, const struct proto_msg *reply);
+void pending_hook(pending_done_fn done);
 
 /* ---- lines out: replies, and messages to a worker (reply.c) ------- */
 
@@ -237,6 +242,58 @@ void route_line(struct child *c, const char *line, size_t len);
 void events_from_child(struct child *c, json_t *msg);
 /* An event of reliabd's own (child state changes...), to watchers. */
 void events_emit(struct reliabd *d, const char *name, json_t *fields);
+
+/* ---- the scenario job reliabd forwarded (job.c) -------------------- */
+
+enum job_state {
+	JOB_NONE,     /* no job, or it ended */
+	JOB_RUNNING,  /* the worker took it */
+	JOB_RESUMING, /* its worker died; sent again once it is ready */
+	JOB_RESENT,   /* sent again; the worker has not answered yet */
+	JOB_LOST,     /* cannot go on: why says why */
+};
+const char *job_state_text(enum job_state st);
+
+/* The run in flight, as the scenario worker's events told it. */
+struct job_run {
+	int active;
+	char id[64];
+	char scenario[128];
+	json_int_t loop;
+	double started;
+	double phase_start[3]; /* 0: not reached */
+	json_int_t phase_ms[3];
+	json_t *faults;        /* the faults its events named */
+};
+
+struct scenario_job {
+	enum job_state state;  /* job_set_state() alone writes it */
+	json_t *args;          /* what is left of it, as a request's args */
+	char batch[64];        /* the worker's id of the job */
+	unsigned runs, bad;    /* finished in it, not successful */
+	char last_batch[64];   /* the latest run's job and place in it */
+	unsigned last_seq;
+	json_int_t last_loop;
+	char why[192];
+	struct job_run run;
+};
+
+/* A scenario event (phase, fault, run, done) seen on the channel. */
+void job_event(struct reliabd *d, const char *name, const json_t *msg);
+/* The pending_hook: a start-scenario the worker took or refused. */
+void job_forwarded(struct child *c, const char *cmd, const json_t *args,
+    const struct proto_msg *reply);
+/* The scenario worker died: its run is journaled as aborted, watchers
+ * told, and the rest of the job kept to send again. */
+void job_worker_died(struct reliabd *d, struct child *c);
+/* The scenario worker is ready: 1 if the job was sent again. */
+int job_worker_ready(struct reliabd *d);
+/* `stop`: a job waiting to be sent again is dropped (a running one ends
+ * with the worker's `done`). */
+void job_stop(struct reliabd *d);
+/* The job for `status`, or NULL when there is none. */
+json_t *job_status_json(const struct reliabd *d);
+void job_free(struct reliabd *d);
 
 /* ---- the run journal (journal.c) ---------------------------------- */
 
@@ -298,6 +355,8 @@ struct reliabd {
 	 * answer a client without calling up into it. */
 	int (*conn_write)(struct ctl_conn *conn, const char *line, size_t len);
 	void (*conn_watch)(struct ctl_conn *conn);
+	/* control_broadcast, for job.c (below control.c). */
+	void (*broadcast)(struct reliabd *d, const json_t *event);
 
 	/* metrics */
 	struct metrics_registry *reg;
@@ -313,6 +372,7 @@ struct reliabd {
 	struct event *sig_ev[5];
 	struct event *sweep_ev;
 	int playlist_stopped;        /* the operator stopped the playlist */
+	struct scenario_job job;     /* job.c's */
 };
 
 #endif

@@ -1,7 +1,7 @@
 /* The supervisor: how reliabd reacts. It is child.c's one observer
  * (every state change: metrics, the file_sd targets, readiness, systemd
- * status, events for watchers, the playlist when the scenario worker
- * comes up, and the staged stop), the reader of every worker's channel
+ * status, events for watchers, the playlist or the interrupted job when
+ * the scenario worker comes up, and the staged stop), the reader of every worker's channel
  * (route.c), and the signals' handler. Only main() calls it. */
 #include <signal.h>
 #include <stdio.h>
@@ -124,8 +124,13 @@ child_changed(struct child *c, enum child_state old, enum child_state new)
 	struct reliabd *d = c->d;
 
 	dmetrics_child(d, c);
+	/* A dead worker's run is journaled and its job kept; once it is
+	 * back, the job goes on (or the playlist starts). */
+	if (c->kind == KIND_SCENARIO && c->pid <= 0 &&
+	    new != CHILD_STARTING && new != CHILD_RUNNING)
+		job_worker_died(d, c);
 	if (c->kind == KIND_SCENARIO && new == CHILD_RUNNING &&
-	    old != CHILD_RUNNING)
+	    old != CHILD_RUNNING && !job_worker_ready(d))
 		playlist_start(d);
 	if (d->state == DAEMON_STOPPING) {
 		if (c->pid <= 0 && stop_next_stage(d))
@@ -201,8 +206,10 @@ int
 supervisor_init(struct reliabd *d)
 {
 	child_hooks(child_changed, route_line);
+	pending_hook(job_forwarded);
 	d->conn_write = control_write;
 	d->conn_watch = control_set_watch;
+	d->broadcast = control_broadcast;
 	for (size_t i = 0; i < NELEM(sigs); i++) {
 		d->sig_ev[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
 		if (d->sig_ev[i] == NULL || event_add(d->sig_ev[i], NULL) < 0) {
@@ -239,6 +246,7 @@ supervisor_fini(struct reliabd *d)
 		TAILQ_REMOVE(&d->children, c, entry);
 		child_free(c);
 	}
+	job_free(d);
 	if (d->sweep_ev)
 		event_free(d->sweep_ev);
 	d->sweep_ev = NULL;

@@ -64,6 +64,7 @@ static const struct key_spec daemon_keys[] = {
 	{ "file_sd", V_STR, FIELD(config, file_sd) },
 	{ "log_level", V_LOGLEVEL, FIELD(config, log_level) },
 	{ "stop_grace", V_DURATION, FIELD(config, stop_grace_ms) },
+	{ "restart_stable", V_DURATION, FIELD(config, restart_stable_ms) },
 	{ NULL, V_STR, 0, 0 },
 };
 static const struct key_spec node_keys[] = {
@@ -228,6 +229,7 @@ config_defaults(struct config *cfg)
 	    sizeof(cfg->file_sd));
 	strlcpy_r(cfg->log_level, "info", sizeof(cfg->log_level));
 	cfg->stop_grace_ms = 5000;
+	cfg->restart_stable_ms = 10000;
 	cfg->proxy_mode = PROXY_MODE_BUILTIN;
 	strlcpy_r(cfg->proxy_api, "127.0.0.1:8474", sizeof(cfg->proxy_api));
 	strlcpy_r(cfg->proxy_metrics, "127.0.0.1:9092",

@@ -57,6 +57,7 @@ struct config {
 	char file_sd[CONFIG_VALUE_MAX];       /* Prometheus file_sd target file */
 	char log_level[CONFIG_NAME_MAX];
 	uint64_t stop_grace_ms;
+	uint64_t restart_stable_ms; /* up this long: a death is no quick one */
 
 	struct config_node nodes[CONFIG_MAX_NODES];
 	size_t nnodes;

@@ -10,7 +10,10 @@ if !SANITIZERS
 TESTS += tests/integration/daemon_valgrind.sh
 # ~25 s of hostile clients: once, in the plain pass.
 TESTS += tests/integration/control_starve.sh
+# 20 kills of the scenario worker, ~60 s: once, in the plain pass.
+TESTS += tests/integration/scenario_killed.sh
 endif
+EXTRA_DIST += tests/integration/scenario_killed.sh
 EXTRA_DIST += tests/integration/daemon.sh tests/integration/control_input.sh \
 	tests/integration/daemon_valgrind.sh \
 	tests/integration/control_emfile.sh tests/integration/control_starve.sh \
