@@ -37,6 +37,15 @@ tests_unit_test_child_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_unit_test_child_CFLAGS = $(reliabd_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_child_LDADD = $(reliabd_LDADD) $(CHECK_LIBS)
 
+# The job a dead scenario worker leaves: journaled, sent again.
+check_PROGRAMS += tests/unit/test_job
+TESTS += tests/unit/test_job
+tests_unit_test_job_SOURCES = tests/unit/test_job.c daemon/job.c \
+	daemon/scenario/journal.c
+tests_unit_test_job_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+tests_unit_test_job_CFLAGS = $(reliabd_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_job_LDADD = $(reliabd_LDADD) $(CHECK_LIBS)
+
 # libFuzzer: request lines through decode and cmd_dispatch, every
 # cmd-*.c's argument handling, on a daemon with no children (nothing
 # forks). tests/fuzz/local.mk runs it with the others.
