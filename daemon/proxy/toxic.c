@@ -113,6 +113,12 @@ api_error_set(struct api_error *err, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	/* A message may quote the client's bytes (jansson's error text) and
+	 * be cut mid-character: printable ASCII only, so the JSON reply can
+	 * always be encoded. */
+	for (char *p = err->msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
 }
 
 bool

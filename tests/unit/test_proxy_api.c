@@ -102,6 +102,9 @@ START_TEST(walk)
 		{ "PATCH", "/proxies/m", "{\"upstream\":\"x\"}", 400 },
 		{ "POST", "/populate", "[{\"name\":\"z\",\"upstream\":\"a:1\"},"
 		  "{\"name\":\"y\"}]", 400 },
+		/* jansson quotes the bad bytes back: still a 400 with JSON */
+		{ "POST", "/populate", "{\"\\\\\\u\xc9\x82\x8b\x04\xd0" "be}",
+		    400 },
 		{ "PUT", "/proxies", NULL, 405 },
 		{ "GET", "/nothing", NULL, 404 },
 		{ "GET", "/proxies/", NULL, 404 },
