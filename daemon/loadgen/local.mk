@@ -51,11 +51,16 @@ tests_unit_test_mcproto_LDADD = $(LOADGEN_UNIT_LIBS)
 
 # Integration tests.
 LOADGEN_IT = tests/integration/loadgen_metrics.sh \
-	tests/integration/loadgen_breaker.sh \
 	tests/integration/loadgen_openloop.sh \
 	tests/integration/loadgen_options.sh
 TESTS += $(LOADGEN_IT)
-EXTRA_DIST += $(LOADGEN_IT) tests/integration/loadgen_lib.sh
+# ~22 s, and its 3 s recovery bound is for the engine, not for ASan's
+# slowdown: a long test (plain pass only).
+if LONG_TESTS
+TESTS += tests/integration/loadgen_breaker.sh
+endif
+EXTRA_DIST += $(LOADGEN_IT) tests/integration/loadgen_lib.sh \
+	tests/integration/loadgen_breaker.sh
 
 # Fuzz targets: the value decoder reads what memcached hands back; the
 # option parsers read the config and the command line. tests/fuzz/local.mk
@@ -104,9 +109,12 @@ LOADGEN_ISO_IT = tests/integration/loadgen_isolation_closed.sh \
 # ASan's shadow and quarantine inflate.
 LOADGEN_ISO_PLAIN_IT = tests/integration/loadgen_isolation_open.sh \
 	tests/integration/loadgen_timeout.sh tests/integration/loadgen_memory.sh
+# 15 to 25 s each: long tests (configure --disable-long-tests).
+if LONG_TESTS
 TESTS += $(LOADGEN_ISO_IT)
 if !SANITIZERS
 TESTS += $(LOADGEN_ISO_PLAIN_IT)
+endif
 endif
 EXTRA_DIST += $(LOADGEN_ISO_IT) $(LOADGEN_ISO_PLAIN_IT) \
 	tests/integration/loadgen_iso_lib.sh

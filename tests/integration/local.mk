@@ -8,10 +8,14 @@ EXTRA_DIST += tests/integration/layout_lint.sh
 if !SANITIZERS
 # valgrind and ASan do not mix: the sanitizer build has its own checks.
 TESTS += tests/integration/daemon_valgrind.sh
+endif
+if LONG_TESTS
+if !SANITIZERS
 # ~25 s of hostile clients: once, in the plain pass.
 TESTS += tests/integration/control_starve.sh
 # 20 kills of the scenario worker, ~60 s: once, in the plain pass.
 TESTS += tests/integration/scenario_killed.sh
+endif
 endif
 EXTRA_DIST += tests/integration/scenario_killed.sh
 EXTRA_DIST += tests/integration/daemon.sh tests/integration/control_input.sh \
