@@ -1,4 +1,5 @@
 #!/bin/bash
+# timing: runs alone (tests/lib/run-test.sh)
 # No local user can lock the control socket: 600 clients of other uids
 # that each send one byte every 10 s (a request never completed) do not
 # keep reliabctl from the daemon's own uid out, and one uid alone gets at

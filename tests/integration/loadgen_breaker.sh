@@ -1,4 +1,5 @@
 #!/bin/bash
+# timing: runs alone (tests/lib/run-test.sh)
 # One memcached of three stops: first SIGSTOP (connections hang: timeouts),
 # then SIGKILL (connections refused). Each time its breaker opens within
 # 2 s while operations on the other two keep succeeding; once the server

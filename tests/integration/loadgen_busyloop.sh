@@ -1,4 +1,5 @@
 #!/bin/bash
+# timing: runs alone (tests/lib/run-test.sh)
 # Issue 11, point 7: no busy loop. With every server down (connections
 # refused; closed loop; every breaker open) the loadgen uses no more CPU,
 # read from /proc, than a healthy run with the same workers: a failed call

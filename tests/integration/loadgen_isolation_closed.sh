@@ -1,4 +1,5 @@
 #!/bin/bash
+# timing: runs alone (tests/lib/run-test.sh)
 # Issue 11, point 2: isolation in the closed loop, m1's memcached
 # SIGSTOPped (three memcached through the built-in proxy).
 # A. Breakers on: within 2 s of m1's breaker opening, the client's total

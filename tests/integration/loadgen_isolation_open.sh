@@ -1,4 +1,5 @@
 #!/bin/bash
+# timing: runs alone (tests/lib/run-test.sh)
 # Issue 11, point 1: isolation in the open loop. Three memcached through
 # the built-in proxy, the loadgen at 3000 ops/s. First 1 s of latency on
 # m1, then, separately, m1's memcached SIGSTOPped. During each fault the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# timing: runs alone (tests/lib/run-test.sh)
 # Issue 11, point 5: a server that accepts and never answers (mc_rogue in
 # mode silent, after a spell of answering properly). Each operation on it
 # fails as `timeout` within --op-timeout + 20 ms, and the get p99 of the

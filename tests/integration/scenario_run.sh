@@ -1,4 +1,5 @@
 #!/bin/bash
+# timing: runs alone (tests/lib/run-test.sh)
 # End to end by hand: shortened latency-1s then loss-100 against real
 # memcached behind reliabd-proxy, with reliabd-loadgen's breakers watched.
 # - the affected server's breaker opens in testing and closes in recovery;

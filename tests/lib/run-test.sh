@@ -1,0 +1,14 @@
+#!/bin/bash
+# The automake harness runs every integration test through this. Under
+# `make -j2 check` two tests share the two cores; a test whose bounds are
+# timing bounds (a recovery within 3 s, a timer within 20 ms, a p99 beside
+# a baseline) holds a line "# timing: runs alone" and takes the suite's
+# lock exclusively, while every other test shares it: it then runs with no
+# neighbour, as the machine it measures would.
+t=$1
+shift
+lock=${top_builddir:-.}/tests/.suite.lock
+mkdir -p "${lock%/*}"
+mode=-s
+grep -q '^# timing: runs alone' "$t" && mode=-x
+exec flock "$mode" "$lock" /bin/bash "$t" "$@"
