@@ -10,7 +10,7 @@
 #   	$(FUZZ_LINK) $(JANSSON_LIBS)
 #   EXTRA_DIST += $(fuzz_NAME_SRCS) tests/fuzz/corpus/NAME
 #
-# tests/fuzz/run.sh runs each for FUZZ_SECONDS (default 8) in the suite.
+# tests/fuzz/run.sh runs each for FUZZ_SECONDS (default 4) in the suite.
 FUZZ_TARGETS =
 FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -pthread \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs every libFuzzer target from its seed corpus. Any crash, leak or
 # sanitizer report fails.
-#   run.sh          in the suite: each target for FUZZ_SECONDS (default 8)
+#   run.sh          in the suite: each target for FUZZ_SECONDS (default 4)
 #   run.sh --long   `make fuzz-long`: each target until FUZZ_RUNS
 #                   executions (default 10^7, at most FUZZ_LONG_SECONDS
 #                   each, default 4 h), then a table: target,
@@ -9,7 +9,7 @@
 source "$top_srcdir/tests/lib/common.sh"
 long=0
 [ "${1:-}" = --long ] && long=1
-secs=${FUZZ_SECONDS:-8}
+secs=${FUZZ_SECONDS:-4}
 runs=${FUZZ_RUNS:-10000000}
 long_secs=${FUZZ_LONG_SECONDS:-14400}
 n=0 failed=0
