@@ -13,6 +13,7 @@ lib_libreliab_a_SOURCES = \
 	lib/config_argv.c \
 	lib/channel.c lib/channel.h \
 	lib/worker.c lib/worker.h \
+	lib/suggest.c lib/suggest.h \
 	lib/rng.h lib/queue.h
 lib_libreliab_a_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS) \
 	$(LIBEVENT_CFLAGS)

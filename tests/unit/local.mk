@@ -3,6 +3,7 @@
 LIB_UNIT_TESTS = \
 	tests/unit/test_lib_metrics \
 	tests/unit/test_lib_parse \
+	tests/unit/test_lib_suggest \
 	tests/unit/test_lib_config \
 	tests/unit/test_lib_httpd \
 	tests/unit/test_lib_channel \
@@ -21,6 +22,10 @@ tests_unit_test_lib_metrics_LDADD = $(LIB_TEST_LDADD)
 tests_unit_test_lib_parse_SOURCES = tests/unit/test_lib_parse.c
 tests_unit_test_lib_parse_CFLAGS = $(LIB_TEST_CFLAGS)
 tests_unit_test_lib_parse_LDADD = $(LIB_TEST_LDADD)
+
+tests_unit_test_lib_suggest_SOURCES = tests/unit/test_lib_suggest.c
+tests_unit_test_lib_suggest_CFLAGS = $(LIB_TEST_CFLAGS)
+tests_unit_test_lib_suggest_LDADD = $(LIB_TEST_LDADD)
 
 tests_unit_test_lib_config_SOURCES = tests/unit/test_lib_config.c
 tests_unit_test_lib_config_CFLAGS = $(LIB_TEST_CFLAGS)
