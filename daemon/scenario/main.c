@@ -19,6 +19,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "metrics.h"
+#include "playlist.h"
 #include "sampler.h"
 #include "proto.h"
 #include "runargs.h"
@@ -374,6 +375,33 @@ request(const char *cmd, json_t *args, void *arg)
 	return worker_request(sw->w, cmd, args);
 }
 
+/* --check with --playlist or --run: the job's names resolved as a start
+ * would, so reliabd -t and reliabd's start refuse a mistyped one with
+ * its close matches instead of a loop that silently never runs. Node
+ * restarts are allowed when nodes are named: reliabd runs the worker. */
+static int
+check_job(const struct options *o, const struct catalogue *cat)
+{
+	struct playlist pl;
+	struct playlist_lab lab = { o->eo.servers, o->eo.nservers,
+		o->eo.nodes, o->eo.nnodes, o->eo.nnodes > 0 };
+	struct run_args job = o->job;
+	enum proto_err code;
+	char err[1024];
+
+	memset(&pl, 0, sizeof pl);
+	if (o->playlist)
+		job.forever = 1;
+	if (playlist_resolve(&pl, &job, cat, &lab, &code, err,
+	    sizeof err) != 0) {
+		fprintf(stderr, PROG ": --%s: %s\n",
+		    o->run ? "run" : "playlist", err);
+		return -1;
+	}
+	playlist_free(&pl);
+	return 0;
+}
+
 static int
 list_or_check(const struct options *o)
 {
@@ -401,8 +429,12 @@ list_or_check(const struct options *o)
 		printf("%zu scenarios, %zu bad files\n", cat.n, cat.errors);
 	}
 	/* --check fails on a bad file: each was named above, with its
-	 * field. --list lists what loaded (the bad are in the log). */
+	 * field. --list lists what loaded (the bad are in the log). A bad
+	 * job is a bad option: 2, whatever the files. */
 	rc = o->mode == MODE_CHECK && cat.errors ? 1 : 0;
+	if (o->mode == MODE_CHECK && (o->run || o->playlist) &&
+	    check_job(o, &cat) != 0)
+		rc = 2;
 	catalogue_free(&cat);
 	return rc;
 }
