@@ -243,8 +243,21 @@ lg_client_init(struct lg_client *c, const struct lg_options *opt,
 	    !c->m_integrity[1] || !c->m_arrivals_dropped)
 		goto nomem;
 
+	/* The scenario worker reads it: a recovery phase shorter than this
+	 * cannot see a breaker close. */
+	struct metric_family *open_to = metrics_gauge(reg,
+	    "memcache_circuit_breaker_open_timeout_seconds",
+	    "How long an open breaker stays open before half-open.", "server");
+	if (!open_to)
+		goto nomem;
 	for (size_t i = 0; i < opt->nservers; i++) {
 		struct lg_srv *s = &c->srv[i];
+		struct metric *m_open_to = metric_get(open_to,
+		    opt->servers[i].name);
+		if (!m_open_to)
+			goto nomem;
+		metric_set(m_open_to, (double)opt->breaker.open_timeout_ms /
+		    1000.0);
 		s->client = c;
 		s->cfg = &opt->servers[i];
 		snprintf(s->id, sizeof(s->id), "%s:%u", s->cfg->addr.host,
