@@ -24,10 +24,15 @@ FUZZ_LINK = @mkdir -p tests/fuzz; \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
 
 if !SANITIZERS
+if LONG_TESTS
 # The fuzz targets carry their own sanitizers; the sanitizer build of the
-# suite does not run them twice.
+# suite does not run them twice. Their short run takes about a minute,
+# and building them with clang another: a long test, so distcheck
+# (--disable-long-tests) builds and runs none (`make fuzz-long` builds
+# them in any tree).
 check_DATA = $(FUZZ_TARGETS)
 TESTS += tests/fuzz/run.sh
+endif
 endif
 CLEANFILES += $(FUZZ_TARGETS)
 EXTRA_DIST += tests/fuzz/run.sh
