@@ -7,31 +7,6 @@
 
 #include "reliabctl.h"
 
-char *
-fmt_duration_s(double s, char *buf, size_t len)
-{
-	long t;
-
-	if (!isfinite(s) || s < 0) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	if (s < 10) {
-		snprintf(buf, len, "%.1fs", s);
-		return buf;
-	}
-	t = (long)s;
-	if (t < 60)
-		snprintf(buf, len, "%lds", t);
-	else if (t < 3600)
-		snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
-	else if (t < 86400)
-		snprintf(buf, len, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
-	else
-		snprintf(buf, len, "%ldd%02ldh", t / 86400, (t % 86400) / 3600);
-	return buf;
-}
-
 static const char *
 str(const json_t *o, const char *key, const char *dflt)
 {
@@ -170,43 +145,34 @@ print_reload(const json_t *r)
 	print_bad_files(r);
 }
 
-static void
-time_text(double t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!isfinite(t) || localtime_r(&tt, &tm) == NULL)
-		snprintf(buf, len, "-");
-	else
-		strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 void
 print_runs(const json_t *r)
 {
 	const json_t *runs = json_object_get(r, "runs"), *run;
-	char when[32], tto[16], ttr[16];
+	const char *scenario = str(r, "scenario", NULL);
+	char when[32], tto[16], ttr[16], thr[16];
 	size_t i;
 
-	printf("%-24s %-26s %-19s %-8s %-8s %-8s %s\n", "ID", "SCENARIO",
-	    "STARTED", "STATUS", "OPEN", "RECOVER", "REASON");
+	if (json_array_size(runs) == 0) {
+		if (scenario)
+			printf("no runs of %s yet\n", scenario);
+		else
+			printf("no runs yet\n");
+	} else {
+		printf("%-24s %-22s %-19s %-8s %-7s %-7s %-7s %s\n", "ID",
+		    "SCENARIO", "STARTED", "STATUS", "THRUPUT", "OPEN",
+		    "RECOVER", "REASON");
+	}
 	json_array_foreach(runs, i, run) {
 		const json_t *fig = json_object_get(run, "figures");
-		const json_t *open = json_object_get(fig, "time_to_open_s");
-		double first = NAN;
-		const char *k;
-		json_t *v;
 
-		json_object_foreach((json_t *)open, k, v)
-			if (json_is_number(v) &&
-			    (isnan(first) || json_number_value(v) < first))
-				first = json_number_value(v);
-		time_text(num(run, "started"), when, sizeof(when));
-		printf("%-24s %-26s %-19s %-8s %-8s %-8s %s\n",
+		fmt_time(num(run, "started"), when, sizeof(when));
+		printf("%-24s %-22s %-19s %-8s %-7s %-7s %-7s %s\n",
 		    str(run, "id", "?"), str(run, "scenario", "?"), when,
-		    str(run, "status", "?"), fmt_duration_s(first, tto, sizeof(tto)),
-		    fmt_duration_s(num(fig, "time_to_recover_s"), ttr,
+		    str(run, "status", "?"),
+		    fmt_num(num(fig, "throughput_ratio"), "", thr, sizeof(thr)),
+		    fmt_num(report_first_open(run), "s", tto, sizeof(tto)),
+		    fmt_num(num(fig, "time_to_recover_s"), "s", ttr,
 			sizeof(ttr)),
 		    str(run, "reason", ""));
 	}
@@ -216,17 +182,14 @@ print_runs(const json_t *r)
 		printf("(%" JSON_INTEGER_FORMAT " damaged lines of the journal "
 		    "skipped)\n", json_integer_value(json_object_get(r,
 					"skipped")));
+	if (scenario && json_array_size(runs) > 0)
+		print_history(r);
 }
 
 void
 print_show(const json_t *r)
 {
-	char *s = json_dumps(json_object_get(r, "run"),
-	    JSON_INDENT(2) | JSON_SORT_KEYS);
-
-	if (s)
-		printf("%s\n", s);
-	free(s);
+	report_print(stdout, json_object_get(r, "run"));
 }
 
 void
@@ -245,21 +208,85 @@ print_generic(const json_t *r)
 	}
 }
 
+/* One event as one line of text: what happened, in words. */
+static void
+event_text(const json_t *ev, const char *name, char *buf, size_t len)
+{
+	char a[32], b[32];
+
+	if (strcmp(name, "phase") == 0) {
+		snprintf(buf, len, "%s %s: %s for %s", str(ev, "run", "?"),
+		    str(ev, "scenario", "?"), str(ev, "phase", "?"),
+		    fmt_duration_s(num(ev, "duration_ms") / 1000.0, a,
+			sizeof(a)));
+	} else if (strcmp(name, "fault") == 0) {
+		snprintf(buf, len, "%s %s on %s (toxicity %s)%s%s",
+		    str(ev, "action", "?"), str(ev, "type", "?"),
+		    str(ev, "server", "?"),
+		    fmt_num(num(ev, "toxicity"), "", a, sizeof(a)),
+		    json_is_string(json_object_get(ev, "error")) ? ": " : "",
+		    str(ev, "error", ""));
+	} else if (strcmp(name, "run") == 0) {
+		const char *reason = str(ev, "reason", "");
+
+		snprintf(buf, len, "%s %s: %s%s%s", str(ev, "id", "?"),
+		    str(ev, "scenario", "?"), str(ev, "status", "?"),
+		    *reason ? ": " : "", reason);
+	} else if (strcmp(name, "done") == 0) {
+		snprintf(buf, len, "job %s ended %s: %" JSON_INTEGER_FORMAT
+		    " runs, %" JSON_INTEGER_FORMAT " failed",
+		    str(ev, "run", "?"), str(ev, "status", "?"),
+		    json_integer_value(json_object_get(ev, "runs")),
+		    json_integer_value(json_object_get(ev, "failed")));
+	} else if (strcmp(name, "load") == 0) {
+		snprintf(buf, len, "load %s: %s is %s", str(ev, "action", "?"),
+		    str(ev, "name", "?"), str(ev, "state", "?"));
+	} else if (strcmp(name, "node-restart") == 0) {
+		snprintf(buf, len, "node %s killed, back in %s",
+		    str(ev, "name", "?"),
+		    fmt_duration_s(num(ev, "down_ms") / 1000.0, a, sizeof(a)));
+	} else if (strcmp(name, "child-restart") == 0) {
+		snprintf(buf, len, "%s (%s) started again after %s, restart "
+		    "%" JSON_INTEGER_FORMAT, str(ev, "name", "?"),
+		    str(ev, "kind", "?"), strcmp(str(ev, "after", ""),
+		    "hold") == 0 ? "a requested stop" : "it died",
+		    json_integer_value(json_object_get(ev, "restarts")));
+	} else if (strcmp(name, "child-exit") == 0) {
+		snprintf(buf, len, "%s died (%s), restart %" JSON_INTEGER_FORMAT
+		    " in %s", str(ev, "name", "?"), str(ev, "last_exit", "?"),
+		    json_integer_value(json_object_get(ev, "restarts")) + 1,
+		    fmt_duration_s(num(ev, "restart_in_ms") / 1000.0, b,
+			sizeof(b)));
+	} else if (strcmp(name, "child-fatal") == 0) {
+		snprintf(buf, len, "%s died (%s) too often: left down",
+		    str(ev, "name", "?"), str(ev, "last_exit", "?"));
+	} else if (strcmp(name, "ready") == 0) {
+		snprintf(buf, len, "ready, metrics on %s",
+		    str(ev, "metrics", "-"));
+	} else {
+		/* An event this reliabctl does not know: its fields. */
+		json_t *rest = json_deep_copy(ev);
+		char *s;
+
+		json_object_del(rest, "time");
+		json_object_del(rest, "event");
+		json_object_del(rest, "source");
+		s = json_dumps(rest, JSON_COMPACT | JSON_SORT_KEYS);
+		snprintf(buf, len, "%s", s ? s : "");
+		free(s);
+		json_decref(rest);
+	}
+}
+
 void
 print_event(const json_t *ev)
 {
-	char when[32];
-	char *s;
-	json_t *rest = json_deep_copy(ev);
+	char when[32], text[512];
+	const char *name = str(ev, "event", "?");
 
-	time_text(num(ev, "time"), when, sizeof(when));
-	json_object_del(rest, "time");
-	json_object_del(rest, "event");
-	json_object_del(rest, "source");
-	s = json_dumps(rest, JSON_COMPACT | JSON_SORT_KEYS);
-	printf("%s %-10s %-14s %s\n", when, str(ev, "source", "?"),
-	    str(ev, "event", "?"), s ? s : "");
+	fmt_time(num(ev, "time"), when, sizeof(when));
+	event_text(ev, name, text, sizeof(text));
+	printf("%s %-10s %-13s %s\n", when, str(ev, "source", "?"), name,
+	    text);
 	fflush(stdout);
-	free(s);
-	json_decref(rest);
 }

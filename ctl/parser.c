@@ -6,7 +6,10 @@
 
 #include "duration.h"
 #include "reliabctl.h"
+#include "suggest.h"
 #include "util.h"
+
+#define SCENARIO_NAME_MAX 128
 
 static int
 no_args(const struct ctl_cmd *cmd, int argc, char **argv,
@@ -103,12 +106,20 @@ parse_runs(const struct ctl_cmd *cmd, int argc, char **argv,
     struct ctl_request *req)
 {
 	for (int i = 0; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t n;
 
-		if (strcmp(argv[i], "--last") == 0 && i + 1 < argc &&
-		    parse_u64(argv[i + 1], 1, 10000, &n) == 0) {
+		if (strcmp(argv[i], "--last") == 0 && v &&
+		    parse_u64(v, 1, 10000, &n) == 0) {
 			json_object_set_new(req->args, "last",
 			    json_integer((json_int_t)n));
+			i++;
+			continue;
+		}
+		if (strcmp(argv[i], "--scenario") == 0 && v && v[0] != '-' &&
+		    strlen(v) < SCENARIO_NAME_MAX) {
+			json_object_set_new(req->args, "scenario",
+			    json_string(v));
 			i++;
 			continue;
 		}
@@ -164,32 +175,89 @@ parse_node_restart(const struct ctl_cmd *cmd, int argc, char **argv,
 	return -1;
 }
 
+static int
+parse_help(const struct ctl_cmd *cmd, int argc, char **argv,
+    struct ctl_request *req)
+{
+	if (argc > 1 || (argc == 1 && argv[0][0] == '-')) {
+		fprintf(stderr, "reliabctl: help: expected %s\n", cmd->usage);
+		return -1;
+	}
+	if (argc == 1)
+		json_object_set_new(req->args, "command", json_string(argv[0]));
+	return 0;
+}
+
 const struct ctl_cmd ctl_cmds[] = {
-	{ "hello", "hello", "", "protocol and program versions", no_args,
-	    print_hello },
-	{ "status", "status", "", "children, load and the current run",
-	    no_args, print_status },
-	{ "list", "list", "", "the scenarios that can run", no_args,
-	    print_list },
-	{ "start-scenario", "start-scenario",
-	    "NAME...|all [--loop N|--forever] [--stabilization D] "
-	    "[--testing D] [--recovery D] [--wait]",
-	    "run scenarios", parse_start, print_generic },
-	{ "stop", "stop", "", "abort the current run (faults removed)",
-	    no_args, print_generic },
-	{ "runs", "runs", "[--last N]", "the last runs from the journal",
-	    parse_runs, print_runs },
-	{ "show", "show", "RUN", "one run from the journal", parse_show,
-	    print_show },
-	{ "reload", "reload", "", "re-read the config and scenario files",
-	    no_args, print_reload },
-	{ "load", "load", "start|stop", "start or stop the load generator",
-	    parse_load, print_generic },
-	{ "node-restart", "node-restart", "NAME [--down D]",
-	    "kill a managed memcached node, start it after D", parse_node_restart,
-	    print_generic },
-	{ "watch", "watch", "", "stream events until interrupted", no_args,
-	    print_generic },
+	{ .name = "hello", .proto = "hello", .usage = "",
+	    .help = "protocol and program versions",
+	    .detail = "The control protocol's version and the program's.",
+	    .parse = no_args, .print = print_hello },
+	{ .name = "status", .proto = "status", .usage = "",
+	    .help = "children, load and the current run",
+	    .detail = "The daemon's state; each child's kind, state, pid,\n"
+		"uptime, restarts and last exit; the load; the current run.",
+	    .parse = no_args, .print = print_status },
+	{ .name = "list", .proto = "list", .usage = "",
+	    .help = "the scenarios that can run",
+	    .detail = "Every scenario with its phase lengths, then the\n"
+		"scenario files that did not load and why.",
+	    .parse = no_args, .print = print_list },
+	{ .name = "start-scenario", .proto = "start-scenario",
+	    .usage = "NAME...|all [--loop N|--forever] [--stabilization D] "
+		"[--testing D] [--recovery D] [--wait]",
+	    .help = "run scenarios",
+	    .detail = "Runs the scenarios one after the other (--loop N times,\n"
+		"or --forever). --stabilization/--testing/--recovery D\n"
+		"shorten a phase (500ms, 30s, 2m). --wait follows the run\n"
+		"and ends with its report, as `show` prints it; Ctrl-C\n"
+		"stops waiting, not the run (`reliabctl stop` does).",
+	    .parse = parse_start, .print = print_generic },
+	{ .name = "stop", .proto = "stop", .usage = "",
+	    .help = "abort the current run (faults removed)",
+	    .detail = "Aborts the current run and the rest of its job; its\n"
+		"faults are removed.",
+	    .parse = no_args, .print = print_generic },
+	{ .name = "runs", .proto = "runs", .usage = "[--last N] [--scenario NAME]",
+	    .help = "the last runs, or one scenario's history",
+	    .detail = "The last N runs (default 20): verdict, throughput ratio,\n"
+		"time to open, time to recover. With --scenario NAME: that\n"
+		"scenario's runs, then the median, quartiles and range of\n"
+		"those figures over the runs before the latest, and the\n"
+		"latest flagged when it falls outside them.",
+	    .parse = parse_runs, .print = print_runs },
+	{ .name = "show", .proto = "show", .usage = "RUN",
+	    .help = "one run's report",
+	    .detail = "One run by id or unique id prefix: its faults, a table\n"
+		"per phase and per server, times to open and to recover,\n"
+		"every check of the hypothesis, and the verdict.\n"
+		"--json prints the journal's record as is.",
+	    .parse = parse_show, .print = print_show },
+	{ .name = "reload", .proto = "reload", .usage = "",
+	    .help = "re-read the config and scenario files",
+	    .detail = "As SIGHUP: a config with an error is refused and the\n"
+		"running one kept.",
+	    .parse = no_args, .print = print_reload },
+	{ .name = "load", .proto = "load", .usage = "start|stop",
+	    .help = "start or stop the load generator",
+	    .detail = "A stopped load generator stays stopped until started.",
+	    .parse = parse_load, .print = print_generic },
+	{ .name = "node-restart", .proto = "node-restart",
+	    .usage = "NAME [--down D]",
+	    .help = "kill a managed memcached node, start it after D",
+	    .detail = "Its cache comes back cold; D is at most 10m.",
+	    .parse = parse_node_restart, .print = print_generic },
+	{ .name = "watch", .proto = "watch", .usage = "",
+	    .help = "stream events until interrupted",
+	    .detail = "One line per event: phases, faults, verdicts, load\n"
+		"stop/start, node and child restarts. --json: one JSON\n"
+		"object a line.",
+	    .parse = no_args, .print = print_generic },
+	{ .name = "help", .proto = NULL, .usage = "[COMMAND]",
+	    .help = "this list, or one command's use",
+	    .detail = "Without the daemon: the commands, or one command's\n"
+		"arguments and what it prints.",
+	    .parse = parse_help, .local = run_help },
 };
 const size_t ctl_ncmds = NELEM(ctl_cmds);
 
@@ -202,11 +270,85 @@ print_commands(FILE *f)
 		    ctl_cmds[i].usage, ctl_cmds[i].help);
 }
 
+/* "unknown command"; the close ones, else every one. */
+static void
+unknown_command(const char *word, size_t matches)
+{
+	const char *names[32], *close[4];
+	char joined[256];
+	size_t n = ctl_ncmds < NELEM(names) ? ctl_ncmds : NELEM(names), k;
+
+	for (size_t i = 0; i < n; i++)
+		names[i] = ctl_cmds[i].name;
+	if (matches) {
+		fprintf(stderr, "reliabctl: ambiguous command \"%s\": "
+				"it could be",
+		    word);
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(names[i], word, strlen(word)) == 0)
+				fprintf(stderr, " %s", names[i]);
+		fprintf(stderr, "\n");
+		return;
+	}
+	k = suggest(word, names, n, close, NELEM(close));
+	if (k > 0) {
+		fprintf(stderr, "reliabctl: unknown command \"%s\"; did you "
+				"mean %s?\n",
+		    word, suggest_join(close, k, joined, sizeof(joined)));
+		return;
+	}
+	fprintf(stderr, "reliabctl: unknown command \"%s\"; expected one "
+			"of:",
+	    word);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, " %s", names[i]);
+	fprintf(stderr, "\n(reliabctl help: what each does)\n");
+}
+
+const struct ctl_cmd *
+lookup_command(const char *word)
+{
+	const struct ctl_cmd *found = NULL;
+	size_t len = strlen(word), matches = 0;
+
+	for (size_t i = 0; i < ctl_ncmds; i++) {
+		if (strcmp(ctl_cmds[i].name, word) == 0)
+			return &ctl_cmds[i];
+		if (len > 0 && strncmp(ctl_cmds[i].name, word, len) == 0) {
+			found = &ctl_cmds[i];
+			matches++;
+		}
+	}
+	if (matches == 1)
+		return found;
+	unknown_command(word, matches);
+	return NULL;
+}
+
+/* -j/--json is taken after the command word too, as before it: it is
+ * dropped from the words the command parses. */
+static int
+take_json(int argc, char **argv, char **out, int *json)
+{
+	int n = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-j") == 0 ||
+		    strcmp(argv[i], "--json") == 0)
+			*json = 1;
+		else
+			out[n++] = argv[i];
+	}
+	out[n] = NULL;
+	return n;
+}
+
 int
 parse_command(int argc, char **argv, struct ctl_request *req)
 {
-	const struct ctl_cmd *found = NULL;
-	size_t len, matches = 0;
+	const struct ctl_cmd *found;
+	char **words;
+	int nwords, rc;
 
 	memset(req, 0, sizeof(*req));
 	if (argc < 1) {
@@ -214,33 +356,23 @@ parse_command(int argc, char **argv, struct ctl_request *req)
 		print_commands(stderr);
 		return -1;
 	}
-	len = strlen(argv[0]);
-	for (size_t i = 0; i < ctl_ncmds; i++) {
-		if (strcmp(ctl_cmds[i].name, argv[0]) == 0) {
-			found = &ctl_cmds[i];
-			matches = 1;
-			break;
-		}
-		if (len > 0 && strncmp(ctl_cmds[i].name, argv[0], len) == 0) {
-			found = &ctl_cmds[i];
-			matches++;
-		}
-	}
-	if (matches != 1) {
-		fprintf(stderr, "reliabctl: %s command \"%s\"; expected one of:",
-		    matches ? "ambiguous" : "unknown", argv[0]);
-		for (size_t i = 0; i < ctl_ncmds; i++)
-			if (!matches ||
-			    strncmp(ctl_cmds[i].name, argv[0], len) == 0)
-				fprintf(stderr, " %s", ctl_cmds[i].name);
-		fprintf(stderr, "\n");
+	found = lookup_command(argv[0]);
+	if (found == NULL)
 		return -1;
-	}
 	req->cmd = found;
 	req->args = json_object();
-	if (req->args == NULL)
+	words = calloc((size_t)argc, sizeof(*words));
+	if (req->args == NULL || words == NULL) {
+		fprintf(stderr, "reliabctl: out of memory\n");
+		json_decref(req->args);
+		req->args = NULL;
+		free(words);
 		return -1;
-	if (found->parse(found, argc - 1, argv + 1, req) < 0) {
+	}
+	nwords = take_json(argc - 1, argv + 1, words, &req->json);
+	rc = found->parse(found, nwords, words, req);
+	free(words);
+	if (rc < 0) {
 		json_decref(req->args);
 		req->args = NULL;
 		return -1;

@@ -10,28 +10,14 @@
 #include "proto.h"
 #include "reliabctl.h"
 
-#define DEFAULT_SOCKET RUNSTATEDIR "/reliabd/control.sock"
 #define CALL_TIMEOUT_MS 15000
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: reliabctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
-	    "  -s, --socket PATH  reliabd's control socket (default %s,\n"
-	    "                     or $RELIABD_SOCKET)\n"
-	    "  -j, --json         print the daemon's JSON result\n"
-	    "  -V, --version      print the version and exit\n"
-	    "  -h, --help         this help\n"
-	    "Commands may be shortened to a unique prefix.\n",
-	    DEFAULT_SOCKET);
-	print_commands(f);
-}
 
 static void
 print_json(const json_t *v)
 {
-	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+	/* One line, as reliabctl(8) says: a script reads it whole. */
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_REAL_PRECISION(15));
 
 	if (s)
 		printf("%s\n", s);
@@ -77,7 +63,7 @@ main(int argc, char **argv)
 	int ch, json = 0, rc;
 
 	if (sock == NULL || *sock == '\0')
-		sock = DEFAULT_SOCKET;
+		sock = RELIABCTL_SOCKET;
 	/* "+": options stop at the command word; its own follow it. */
 	while ((ch = getopt_long(argc, argv, "+s:jVh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -101,6 +87,12 @@ main(int argc, char **argv)
 	}
 	if (parse_command(argc - optind, argv + optind, &req) < 0)
 		return EXIT_USAGE;
+	json |= req.json;
+	if (req.cmd->local) {
+		rc = req.cmd->local(&req);
+		json_decref(req.args);
+		return rc;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (client_connect(&cl, sock) < 0) {
 		json_decref(req.args);

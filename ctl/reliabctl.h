@@ -4,8 +4,13 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "frame.h"
+
+/* The socket when neither -s nor $RELIABD_SOCKET names one (RUNSTATEDIR
+ * from ac-config.h). */
+#define RELIABCTL_SOCKET RUNSTATEDIR "/reliabd/control.sock"
 
 /* Exit codes, documented in reliabctl(8). */
 enum ctl_exit {
@@ -15,6 +20,7 @@ enum ctl_exit {
 	EXIT_UNREACHABLE = 3, /* no daemon on the socket */
 	EXIT_RUN_FAILED = 4,  /* --wait: a run's verdict was "failed" */
 	EXIT_RUN_ABORTED = 5, /* --wait: a run was aborted */
+	EXIT_INTERRUPTED = 130, /* --wait: Ctrl-C; the run goes on */
 };
 
 enum ctl_output {
@@ -29,6 +35,7 @@ struct ctl_request {
 	const struct ctl_cmd *cmd;
 	json_t *args;   /* the request's "args" */
 	int wait;       /* start-scenario --wait */
+	int json;       /* -j/--json given after the command word */
 };
 
 typedef void (*ctl_print_fn)(const json_t *result);
@@ -38,11 +45,15 @@ struct ctl_cmd {
 	const char *proto;   /* the protocol command */
 	const char *usage;   /* its arguments, for messages */
 	const char *help;
+	const char *detail;  /* `help COMMAND`: what it prints, more */
 	/* Turns argv (after the command word) into args; 0 or -1 with a
 	 * message printed. */
 	int (*parse)(const struct ctl_cmd *cmd, int argc, char **argv,
 	    struct ctl_request *req);
 	ctl_print_fn print;  /* text output */
+	/* A command reliabctl answers itself, with no daemon (help);
+	 * returns the exit status. */
+	int (*local)(const struct ctl_request *req);
 };
 
 extern const struct ctl_cmd ctl_cmds[];
@@ -51,6 +62,13 @@ extern const size_t ctl_ncmds;
 /* parser.c: finds the command by unique prefix and parses its words. */
 int parse_command(int argc, char **argv, struct ctl_request *req);
 void print_commands(FILE *f);
+/* The command by name or unique prefix, or NULL with the reason (and
+ * the close names) printed. */
+const struct ctl_cmd *lookup_command(const char *word);
+
+/* help.c: reliabctl's own usage, and `help [COMMAND]`. */
+void usage(FILE *f);
+int run_help(const struct ctl_request *req);
 
 /* client.c: one connection to the daemon. */
 struct ctl_client {
@@ -79,10 +97,37 @@ void print_runs(const json_t *r);
 void print_show(const json_t *r);
 void print_generic(const json_t *r);
 void print_event(const json_t *ev);
+
+/* fmt.c: figures for people; each writes "-" for NaN (not known). */
 char *fmt_duration_s(double s, char *buf, size_t len);
+/* Local wall time of a unix time: "%Y-%m-%d %H:%M:%S". */
+void fmt_time(double t, char *buf, size_t len);
+/* Local time of day with tenths, truncated: "14:02:30.4". */
+char *fmt_clock(double t, char *buf, size_t len);
+/* Three significant digits (whole from 100 up), no trailing zeros,
+ * then unit ("ms", "s", "" ...). */
+char *fmt_num(double v, const char *unit, char *buf, size_t len);
+/* A ratio as a percentage, as fmt_num rounds: "0.12%", "31.2%". */
+char *fmt_pct(double ratio, char *buf, size_t len);
+/* A member: a string or dflt; a number or NaN. */
+const char *jstr(const json_t *o, const char *key, const char *dflt);
+double jnum(const json_t *o, const char *key);
+
+/* report.c: a run record as a report for people (show, --wait). Every
+ * field may be missing (older journals): it shows as "-". */
+void report_print(FILE *f, const json_t *run);
+/* The figures `runs` shows of a record: the first breaker to open (s),
+ * NaN when none is known. */
+double report_first_open(const json_t *run);
+
+/* history.c: `runs --scenario`, a scenario's history. */
+void print_history(const json_t *r);
 
 /* wait.c: start-scenario --wait. */
 int wait_for_runs(struct ctl_client *cl, const char *socket_path,
     const char *job, int json);
+/* SIGINT during --wait: the run goes on in reliabd; say so and how to
+ * stop it. */
+void wait_interrupted(int sig);
 
 #endif

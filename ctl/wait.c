@@ -1,7 +1,9 @@
 /* start-scenario --wait: follows the job's events until the worker says
- * it is done, with a live line on a terminal; the exit status is the
- * worst verdict seen. */
+ * it is done, with a live line on a terminal and each run's report as
+ * it ends; the exit status is the worst verdict seen. Ctrl-C ends the
+ * wait, not the run. */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,13 +16,43 @@
 
 #define BAR_WIDTH 20
 
-/* A string member, or a default. */
-static const char *
-jstr(const json_t *o, const char *key, const char *dflt)
-{
-	const char *s = json_string_value(json_object_get(o, key));
+/* What SIGINT prints: written before the handler is installed, read only
+ * by it. */
+static char interrupt_msg[512];
+static size_t interrupt_len;
 
-	return s ? s : dflt;
+void
+wait_interrupted(int sig)
+{
+	(void)sig;
+	/* Only async-signal-safe calls here. */
+	if (write(STDERR_FILENO, interrupt_msg, interrupt_len) < 0) {
+		/* Nothing more to say it with. */
+	}
+	_exit(EXIT_INTERRUPTED);
+}
+
+/* Ctrl-C ends the wait, not the run: it says so, and how to stop it. */
+static void
+wait_catch_sigint(const char *job)
+{
+	struct sigaction sa;
+	int n;
+
+	n = snprintf(interrupt_msg, sizeof(interrupt_msg),
+	    "\nreliabctl: stopped waiting; the run%s%s goes on in reliabd.\n"
+	    "  follow it:  reliabctl watch\n"
+	    "  stop it:    reliabctl stop\n"
+	    "  its report: reliabctl runs, then reliabctl show RUN\n",
+	    job ? " " : "", job ? job : "");
+	if (n < 0)
+		return;
+	interrupt_len = (size_t)n < sizeof(interrupt_msg) ? (size_t)n :
+	    sizeof(interrupt_msg) - 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wait_interrupted;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
 }
 
 struct live {
@@ -85,6 +117,7 @@ wait_for_runs(struct ctl_client *cl, const char *socket_path, const char *job,
 	uint64_t last_poll = 0;
 
 	memset(&l, 0, sizeof(l));
+	wait_catch_sigint(job);
 	if (tty && client_connect(&st, socket_path) < 0)
 		st.fd = -1;
 	for (;;) {
@@ -152,15 +185,9 @@ wait_for_runs(struct ctl_client *cl, const char *socket_path, const char *job,
 					printf("%s\n", s);
 				free(s);
 			} else {
-				const char *reason = json_string_value(
-				    json_object_get(ev, "reason"));
-
-				if (reason && *reason == '\0')
-					reason = NULL;
-				printf("%s: %s %s%s%s\n",
-				    jstr(ev, "id", "?"), jstr(ev, "scenario", "?"),
-				    status ? status : "?", reason ? ": " : "",
-				    reason ? reason : "");
+				/* The run event is the journal's record. */
+				printf("\n");
+				report_print(stdout, ev);
 			}
 			fflush(stdout);
 		}

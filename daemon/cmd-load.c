@@ -35,6 +35,10 @@ cmd_load(struct cmd_ctx *ctx, json_t *args)
 		else
 			c->want_up = 1;
 	}
+	/* Watchers see the load go and come: a gap in a run's figures
+	 * then has its cause on the same screen. */
+	events_emit(ctx->d, "load", json_pack("{s:s, s:s, s:s}", "action",
+	    action, "name", c->name, "state", child_state_text(c->state)));
 	return proto_reply_ok(ctx->id,
 	    json_pack("{s:s, s:s}", "loadgen", child_state_text(c->state),
 		"action", action));

@@ -25,6 +25,8 @@ cmd_node_restart(struct cmd_ctx *ctx, json_t *args)
 		return proto_reply_error(ctx->id, PROTO_E_UNAVAILABLE,
 		    "%s is being stopped", c->name);
 	child_kill_hold(c, (uint64_t)down_ms);
+	events_emit(ctx->d, "node-restart", json_pack("{s:s, s:I}", "name",
+	    c->name, "down_ms", down_ms));
 	return proto_reply_ok(ctx->id,
 	    json_pack("{s:s, s:I}", "node", c->name, "down_ms", down_ms));
 }

@@ -96,13 +96,23 @@ daemon_check_ready(struct reliabd *d)
 	notify_ready(d);
 }
 
-/* A child that was up died: watchers hear why, and when it comes back. */
+/* What watchers hear of a child: why one that was up died, and when one
+ * comes back after a crash or a requested hold (a node restart). */
 static void
 child_event(struct reliabd *d, struct child *c, enum child_state old,
     enum child_state new)
 {
 	char how[64];
 
+	if ((old == CHILD_BACKOFF || old == CHILD_HELD) &&
+	    new == CHILD_STARTING) {
+		events_emit(d, "child-restart",
+		    json_pack("{s:s, s:s, s:I, s:s}", "name", c->name, "kind",
+			kind_text(c->kind), "restarts",
+			(json_int_t)c->restarts, "after",
+			old == CHILD_HELD ? "hold" : "exit"));
+		return;
+	}
 	if (old != CHILD_STARTING && old != CHILD_RUNNING)
 		return;
 	if (new != CHILD_FATAL && new != CHILD_BACKOFF)
