@@ -5,3 +5,17 @@ reliabctl_SOURCES = ctl/reliabctl.c ctl/reliabctl.h ctl/parser.c \
 	ctl/report.c ctl/history.c ctl/stats.c ctl/stats.h
 reliabctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 reliabctl_LDADD = $(RELIAB_LIBS) $(PROTO_LIBS) -lm
+
+# reliabctl's tests: the history statistics (ctl/stats.c), and the CLI
+# against a reliabd (records written by the tests, issue 12's contract).
+check_PROGRAMS += tests/unit/test_ctl_stats
+TESTS += tests/unit/test_ctl_stats
+tests_unit_test_ctl_stats_SOURCES = tests/unit/test_ctl_stats.c \
+	ctl/stats.c ctl/stats.h
+tests_unit_test_ctl_stats_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/ctl
+tests_unit_test_ctl_stats_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_ctl_stats_LDADD = $(CHECK_LIBS) -lm
+TESTS += tests/integration/ctl_cli.sh tests/integration/ctl_show.sh \
+	tests/integration/ctl_runs.sh
+EXTRA_DIST += tests/integration/ctl_cli.sh tests/integration/ctl_show.sh \
+	tests/integration/ctl_runs.sh tests/integration/ctl_lib.sh

@@ -254,7 +254,7 @@ event_text(const json_t *ev, const char *name, char *buf, size_t len)
 	} else if (strcmp(name, "child-exit") == 0) {
 		snprintf(buf, len, "%s died (%s), restart %" JSON_INTEGER_FORMAT
 		    " in %s", str(ev, "name", "?"), str(ev, "last_exit", "?"),
-		    json_integer_value(json_object_get(ev, "restarts")) + 1,
+		    json_integer_value(json_object_get(ev, "restarts")),
 		    fmt_duration_s(num(ev, "restart_in_ms") / 1000.0, b,
 			sizeof(b)));
 	} else if (strcmp(name, "child-fatal") == 0) {

@@ -104,8 +104,9 @@ child_event(struct reliabd *d, struct child *c, enum child_state old,
 {
 	char how[64];
 
+	/* A node has no "ready" to wait for: it goes straight to running. */
 	if ((old == CHILD_BACKOFF || old == CHILD_HELD) &&
-	    new == CHILD_STARTING) {
+	    (new == CHILD_STARTING || new == CHILD_RUNNING)) {
 		events_emit(d, "child-restart",
 		    json_pack("{s:s, s:s, s:I, s:s}", "name", c->name, "kind",
 			kind_text(c->kind), "restarts",
