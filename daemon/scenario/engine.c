@@ -226,6 +226,38 @@ engine_samples(struct engine *e)
 	}
 }
 
+/* What the verdicts of this job will not be able to judge, said before
+ * it starts (new reference, an array; NULL on no memory). */
+static json_t *
+start_warnings(struct engine *e, const struct playlist *pl)
+{
+	json_t *w = json_array();
+	double open_ms = e->sampler ? sampler_open_timeout_ms(e->sampler) : -1;
+	char why[VERDICT_WHY_MAX], line[VERDICT_WHY_MAX + SPEC_NAME_MAX + 64];
+
+	if (!w)
+		return NULL;
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct scenario_spec *sp = &pl->specs[i];
+		uint64_t rec = pl->args.recovery_ms ? pl->args.recovery_ms :
+		    sp->recovery_ms;
+
+		if (!e->sampler) {
+			snprintf(line, sizeof line, "%s: no loadgen is "
+			    "sampled: its checks cannot be judged", sp->name);
+		} else if (sp->expect.recovers_within_ms >= 0 &&
+		    !verdict_recovery_observable(rec, open_ms, why,
+		    sizeof why)) {
+			snprintf(line, sizeof line, "%s: recovers_within: %s",
+			    sp->name, why);
+		} else
+			continue;
+		log_warn("%s", line);
+		json_array_append_new(w, json_string(line));
+	}
+	return w;
+}
+
 int
 engine_start(struct engine *e, const struct run_args *args, json_t **result,
     enum proto_err *code, char *msg, size_t msglen)
@@ -233,18 +265,14 @@ engine_start(struct engine *e, const struct run_args *args, json_t **result,
 	struct playlist pl;
 	struct playlist_lab lab = { e->opt.servers, e->opt.nservers,
 		e->opt.nodes, e->opt.nnodes, e->opt.have_channel };
-	json_t *names;
+	json_t *names, *warnings;
 
 	memset(&pl, 0, sizeof pl);
 	if (result)
 		*result = NULL;
-	if (runner_busy(&e->runner)) {
-		*code = PROTO_E_BUSY;
-		snprintf(msg, msglen, "run %s is going on; stop it first",
-		    e->runner.run ? e->runner.run->id : e->runner.pl.batch);
-		return -1;
-	}
-	/* User files may have changed: read them again. */
+	/* The names are checked first, so a typo is reported (with close
+	 * matches) even while a run is going on. A run holds copies of its
+	 * specs: reading the files again does not touch it. */
 	if (load_catalogue(e) != 0) {
 		*code = PROTO_E_INTERNAL;
 		snprintf(msg, msglen, "out of memory");
@@ -253,15 +281,25 @@ engine_start(struct engine *e, const struct run_args *args, json_t **result,
 	if (playlist_resolve(&pl, args, &e->cat, &lab, code, msg,
 	    msglen) != 0)
 		return -1;
+	if (runner_busy(&e->runner)) {
+		*code = PROTO_E_BUSY;
+		snprintf(msg, msglen, "run %s is going on; stop it first",
+		    e->runner.run ? e->runner.run->id : e->runner.pl.batch);
+		playlist_free(&pl);
+		return -1;
+	}
+	warnings = start_warnings(e, &pl);
 	if (result) {
 		names = json_array();
 		for (size_t i = 0; names && i < pl.n; i++)
 			json_array_append_new(names,
 			    json_string(pl.specs[i].name));
-		*result = json_pack("{s:s,s:o,s:I,s:b}", "run", pl.batch,
+		*result = json_pack("{s:s,s:o,s:I,s:b,s:O*}", "run", pl.batch,
 		    "scenarios", names ? names : json_array(), "loop",
-		    (json_int_t)pl.args.loop, "forever", pl.args.forever);
+		    (json_int_t)pl.args.loop, "forever", pl.args.forever,
+		    "warnings", warnings);
 	}
+	json_decref(warnings);
 	/* A notice of an unreadable ledger is over once the lab is used. */
 	faults_clear_notice(&e->faults);
 	runner_start(&e->runner, &pl);

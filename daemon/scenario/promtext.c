@@ -162,6 +162,36 @@ prom_label(const struct prom_series *s, const char *name)
 	return NULL;
 }
 
+const char *
+err_kind_text(enum err_kind k)
+{
+	switch (k) {
+	case ERRK_TIMEOUT:
+		return "timeout";
+	case ERRK_CONNECTION:
+		return "connection";
+	case ERRK_SERVER:
+		return "server";
+	case ERRK_CIRCUIT_OPEN:
+		return "circuit_open";
+	case ERRK_POOL:
+		return "pool";
+	case ERRK_OTHER:
+	case ERRK__COUNT:
+		break;
+	}
+	return "other";
+}
+
+static enum err_kind
+err_kind_parse(const char *s)
+{
+	for (int k = 0; k < ERRK_OTHER; k++)
+		if (strcmp(s, err_kind_text((enum err_kind)k)) == 0)
+			return (enum err_kind)k;
+	return ERRK_OTHER;
+}
+
 void
 sample_init(struct lg_sample *s)
 {
@@ -181,6 +211,7 @@ sample_server(struct lg_sample *s, const char *name, int create)
 	sv = &s->servers[s->nservers++];
 	strlcpy_r(sv->name, name, sizeof sv->name);
 	sv->breaker = -1;
+	sv->open_timeout_s = -1;
 	return sv;
 }
 
@@ -189,27 +220,28 @@ struct collect {
 	int seen_ops;
 };
 
+/* Adds v to the bucket `le` of a sorted, bounded bucket list. */
 static void
-add_bucket(struct lg_sample *s, double le, double v)
+add_bucket(double *les, double *cum, size_t *n, size_t cap, double le,
+    double v)
 {
 	size_t i;
 
-	for (i = 0; i < s->nbuckets; i++) {
-		if (s->le[i] == le) {
-			s->cum[i] += v;
+	for (i = 0; i < *n; i++) {
+		if (les[i] == le) {
+			cum[i] += v;
 			return;
 		}
-		if (s->le[i] > le)
+		if (les[i] > le)
 			break;
 	}
-	if (s->nbuckets == SAMPLE_MAX_BUCKETS)
+	if (*n == cap)
 		return;
-	memmove(&s->le[i + 1], &s->le[i], (s->nbuckets - i) * sizeof s->le[0]);
-	memmove(&s->cum[i + 1], &s->cum[i],
-	    (s->nbuckets - i) * sizeof s->cum[0]);
-	s->le[i] = le;
-	s->cum[i] = v;
-	s->nbuckets++;
+	memmove(&les[i + 1], &les[i], (*n - i) * sizeof les[0]);
+	memmove(&cum[i + 1], &cum[i], (*n - i) * sizeof cum[0]);
+	les[i] = le;
+	cum[i] = v;
+	(*n)++;
 }
 
 static void
@@ -252,14 +284,28 @@ on_series(const struct prom_series *ps, void *arg)
 			if (e == le || *e || !(d >= 0) || isinf(d))
 				return;
 		}
-		add_bucket(s, d, v);
+		add_bucket(s->le, s->cum, &s->nbuckets, SAMPLE_MAX_BUCKETS, d,
+		    v);
+		if (server && (sv = sample_server(s, server, 1)))
+			add_bucket(sv->le, sv->cum, &sv->nbuckets,
+			    SAMPLE_SERVER_BUCKETS, d, v);
 	} else if (strcmp(ps->name,
 	    "memcache_operation_duration_seconds_count") == 0) {
 		if (server && (sv = sample_server(s, server, 1)))
 			sv->ops += v;
 	} else if (strcmp(ps->name, "memcache_operation_errors_total") == 0) {
-		if (server && (sv = sample_server(s, server, 1)))
+		const char *kind = prom_label(ps, "kind");
+		enum err_kind k = kind ? err_kind_parse(kind) : ERRK_OTHER;
+
+		s->err_kind[k] += v;
+		if (server && (sv = sample_server(s, server, 1))) {
 			sv->errors += v;
+			sv->err_kind[k] += v;
+		}
+	} else if (strcmp(ps->name,
+	    "memcache_circuit_breaker_open_timeout_seconds") == 0) {
+		if (server && (sv = sample_server(s, server, 1)))
+			sv->open_timeout_s = v;
 	}
 }
 

@@ -35,12 +35,31 @@ const char *prom_label(const struct prom_series *s, const char *name);
 
 #define SAMPLE_MAX_BUCKETS 48
 #define SAMPLE_MAX_SERVERS 16
+/* Per server: the loadgen has 21; more are merged away (dropped). */
+#define SAMPLE_SERVER_BUCKETS 32
+
+/* memcache_operation_errors_total's kinds; anything else is "other". */
+enum err_kind {
+	ERRK_TIMEOUT,
+	ERRK_CONNECTION,
+	ERRK_SERVER,
+	ERRK_CIRCUIT_OPEN,
+	ERRK_POOL,
+	ERRK_OTHER,
+	ERRK__COUNT,
+};
+const char *err_kind_text(enum err_kind k);
 
 struct sample_server {
 	char name[64];
 	double breaker;      /* 0 closed, 1 half-open, 2 open; -1 unknown */
 	double ops;          /* operations seen by the histogram */
 	double errors;       /* memcache_operation_errors_total */
+	double err_kind[ERRK__COUNT];
+	double open_timeout_s; /* the breaker's open time; -1 unknown */
+	size_t nbuckets;     /* histogram, summed over op */
+	double le[SAMPLE_SERVER_BUCKETS];
+	double cum[SAMPLE_SERVER_BUCKETS];
 };
 
 /* One scrape of the loadgen, reduced to what the verdicts need. */
@@ -55,6 +74,7 @@ struct lg_sample {
 	size_t nbuckets;       /* histogram, summed over op and server */
 	double le[SAMPLE_MAX_BUCKETS];   /* ascending; +Inf last if present */
 	double cum[SAMPLE_MAX_BUCKETS];
+	double err_kind[ERRK__COUNT];    /* every server, by kind */
 	size_t nservers;
 	struct sample_server servers[SAMPLE_MAX_SERVERS];
 };

@@ -12,25 +12,94 @@ round_to(double v, double unit)
 }
 
 static json_t *
+opt_real(double v, int known)
+{
+	return known ? json_real(round_to(v, 1e-6)) : json_null();
+}
+
+/* A latency in ms, or null when unknown (< 0). */
+static json_t *
+opt_ms(double ms)
+{
+	return ms >= 0 ? json_real(round_to(ms, 1e-3)) : json_null();
+}
+
+/* Failed operations by kind, only the kinds that happened. */
+static json_t *
+errors_json(const struct phase_stats *ps)
+{
+	json_t *o = json_object();
+
+	for (int k = 0; o && k < ERRK__COUNT; k++)
+		if (ps->errors[k] > 0)
+			json_object_set_new(o, err_kind_text((enum err_kind)k),
+			    json_integer((json_int_t)ps->errors[k]));
+	return o;
+}
+
+static json_t *
+servers_json(const struct phase_stats *ps)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < ps->nservers; i++) {
+		const struct server_stats *s = &ps->servers[i];
+		json_object_set_new(o, s->name, json_pack("{s:I,s:o,s:o,s:o,"
+		    "s:o}", "ops", (json_int_t)s->ops, "ops_rate",
+		    opt_real(s->ops_rate, s->ops_rate >= 0), "error_rate",
+		    opt_real(s->error_rate, s->error_rate >= 0), "p50_ms",
+		    opt_ms(s->p50_ms), "p99_ms", opt_ms(s->p99_ms)));
+	}
+	return o;
+}
+
+static json_t *
 phase_json(const struct run *r, enum phase p)
 {
 	const struct phase_stats *ps = &r->verdict.phases[p];
+	json_t *o;
 
 	if (ps->start_wall == 0)
 		return json_pack("{s:n,s:n,s:I}", "start", "end",
 		    "duration_ms", (json_int_t)r->dur[p]);
-	return json_pack("{s:f,s:f,s:I,s:I,s:f,s:o}", "start",
+	o = json_pack("{s:f,s:f,s:I,s:I,s:f,s:o}", "start",
 	    round_to(ps->start_wall, 1e-3), "end", round_to(ps->end_wall, 1e-3),
 	    "duration_ms", (json_int_t)r->dur[p], "ops", (json_int_t)ps->ops,
 	    "error_rate", round_to(ps->error_rate, 1e-6), "p99_ms",
-	    ps->p99_ms >= 0 ? json_real(round_to(ps->p99_ms, 1e-3)) :
-	    json_null());
+	    opt_ms(ps->p99_ms));
+	if (o && json_object_update_new(o, json_pack("{s:o,s:o,s:o,s:o}",
+	    "ops_rate", opt_real(ps->ops_rate, ps->ops_rate >= 0), "p50_ms",
+	    opt_ms(ps->p50_ms), "errors", errors_json(ps), "servers",
+	    servers_json(ps))) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
+/* Every check of the steady-state hypothesis, in the verdict's order. */
 static json_t *
-opt_real(double v, int known)
+checks_json(const struct verdict *v)
 {
-	return known ? json_real(round_to(v, 1e-6)) : json_null();
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < v->nchecks; i++) {
+		const struct check *c = &v->checks[i];
+		double unit = c->unit == UNIT_MS ? 1e-3 : 1e-6;
+		json_t *o = json_pack("{s:s,s:o,s:o,s:f,s:o,s:s,s:s,s:s}",
+		    "check", c->name, "phase", c->phase == PHASE_IDLE ?
+		    json_null() : json_string(phase_text(c->phase)), "server",
+		    c->server[0] ? json_string(c->server) : json_null(),
+		    "expected", round_to(c->expected, unit), "measured",
+		    c->have_measured ? json_real(round_to(c->measured, unit)) :
+		    json_null(), "unit", check_unit_text(c->unit), "result",
+		    check_result_text(c->result), "why", c->why);
+		if (!o || json_array_append_new(a, o) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
 }
 
 json_t *
@@ -91,6 +160,20 @@ run_record(const struct run *r, const char *batch, enum run_status st,
 	    "loss_approximated", r->faults.loss_approximated,
 	    "proxy", "version", r->proxy_version, "builtin",
 	    r->proxy_builtin);
+	if (rec) {
+		json_t *fig = json_object_get(rec, "figures");
+		json_t *checks = checks_json(v);
+
+		if (!checks || json_object_set_new(rec, "checks", checks) ||
+		    json_object_set_new(fig, "throughput_ratio",
+		    opt_real(v->throughput_ratio, v->throughput_ratio >= 0)) ||
+		    json_object_set_new(fig, "recovered_throughput_ratio",
+		    opt_real(v->recovered_throughput_ratio,
+		    v->recovered_throughput_ratio >= 0))) {
+			json_decref(rec);
+			return NULL;
+		}
+	}
 	return rec;
 nomem:
 	json_decref(faults);

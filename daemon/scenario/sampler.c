@@ -28,6 +28,8 @@ struct sampler {
 	char url[400];
 	struct lg_sample queue[SAMPLER_QUEUE];
 	size_t head, count;
+	uint64_t next;            /* the next scrape, monotonic ms */
+	double open_timeout_ms;   /* -1 unknown */
 	unsigned long failures;
 	struct http_body body;
 };
@@ -65,7 +67,6 @@ run(void *arg)
 	struct sampler *s = arg;
 	CURL *c = curl_easy_init();
 	struct lg_sample *smp = malloc(sizeof *smp);
-	uint64_t next = now_mono_ms();
 
 	if (!c || !smp) {
 		log_error("out of memory; the loadgen is not sampled");
@@ -80,34 +81,42 @@ run(void *arg)
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s->body);
 	pthread_mutex_lock(&s->mu);
+	s->next = now_mono_ms();
 	while (!s->stop) {
 		uint64_t now;
 		struct timespec ts;
+		int active = s->active;
 
-		if (!s->active) {
-			pthread_cond_wait(&s->cv, &s->mu);
-			next = now_mono_ms();
-			continue;
-		}
 		now = now_mono_ms();
-		if (now < next) {
+		if (now < s->next) {
 			/* The condvar uses CLOCK_MONOTONIC (see sampler_start). */
-			uint64_t at_ns = now_mono_ns() + (next - now) * 1000000;
+			uint64_t at_ns = now_mono_ns() +
+			    (s->next - now) * 1000000;
 			ts.tv_sec = (time_t)(at_ns / 1000000000);
 			ts.tv_nsec = (long)(at_ns % 1000000000);
 			pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 			continue;
 		}
-		next += SAMPLER_INTERVAL_MS;
-		if (next < now)
-			next = now + SAMPLER_INTERVAL_MS;
+		s->next += active ? SAMPLER_INTERVAL_MS : SAMPLER_IDLE_MS;
+		if (s->next < now)
+			s->next = now + (active ? SAMPLER_INTERVAL_MS :
+			    SAMPLER_IDLE_MS);
 		pthread_mutex_unlock(&s->mu);
 		int ok = scrape(s, c, smp) == 0;
 		pthread_mutex_lock(&s->mu);
 		if (!ok) {
-			s->failures++;
+			if (active)
+				s->failures++;
 			continue;
 		}
+		s->open_timeout_ms = -1;
+		for (size_t i = 0; i < smp->nservers; i++)
+			if (smp->servers[i].open_timeout_s * 1000.0 >
+			    s->open_timeout_ms)
+				s->open_timeout_ms =
+				    smp->servers[i].open_timeout_s * 1000.0;
+		if (!active)
+			continue;
 		if (s->count == SAMPLER_QUEUE) {
 			/* The engine is behind: drop the oldest. */
 			s->head = (s->head + 1) % SAMPLER_QUEUE;
@@ -156,6 +165,7 @@ sampler_start(const char *addr, char *err, size_t errlen)
 		snprintf(s->url, sizeof s->url, "http://%s/metrics",
 		    hostport);
 	}
+	s->open_timeout_ms = -1;
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->efd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -209,6 +219,9 @@ sampler_set_active(struct sampler *s, int active)
 	pthread_mutex_lock(&s->mu);
 	if (s->active != active) {
 		s->active = active;
+		/* A run begins: its first sample now, not at the idle pace. */
+		if (active)
+			s->next = now_mono_ms();
 		pthread_cond_signal(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -230,6 +243,17 @@ sampler_drain(struct sampler *s, struct lg_sample *out, size_t cap)
 	}
 	pthread_mutex_unlock(&s->mu);
 	return n;
+}
+
+double
+sampler_open_timeout_ms(struct sampler *s)
+{
+	double v;
+
+	pthread_mutex_lock(&s->mu);
+	v = s->open_timeout_ms;
+	pthread_mutex_unlock(&s->mu);
+	return v;
 }
 
 unsigned long

@@ -9,6 +9,9 @@
 #include "promtext.h"
 
 #define SAMPLER_INTERVAL_MS 200
+/* Between runs, a scrape this often keeps the breakers' open time known
+ * (start-scenario warns about a recovery phase too short to see it). */
+#define SAMPLER_IDLE_MS 5000
 #define SAMPLER_QUEUE 32
 
 struct sampler;
@@ -22,6 +25,9 @@ int sampler_fd(const struct sampler *s);
 void sampler_set_active(struct sampler *s, int active);
 /* Takes the queued samples (at most `cap`); returns the count. */
 size_t sampler_drain(struct sampler *s, struct lg_sample *out, size_t cap);
+/* The longest breaker open time the loadgen exports, in ms; -1 while it
+ * is not known. */
+double sampler_open_timeout_ms(struct sampler *s);
 /* Scrapes that failed since the start (for logs). */
 unsigned long sampler_failures(struct sampler *s);
 

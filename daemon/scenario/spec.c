@@ -436,6 +436,33 @@ parse_expect(json_t *je, const char *file, struct expect_spec *e, char *err,
 			if (get_ratio(v, file, "expect.recover_error_rate",
 			    &e->recover_error_rate, err, errlen) != 0)
 				return -1;
+		} else if (strcmp(key, "throughput_min_ratio") == 0) {
+			if (get_ratio(v, file, "expect.throughput_min_ratio",
+			    &e->throughput_min_ratio, err, errlen) != 0)
+				return -1;
+		} else if (strcmp(key, "recover_throughput_ratio") == 0) {
+			if (get_ratio(v, file,
+			    "expect.recover_throughput_ratio",
+			    &e->recover_throughput_ratio, err, errlen) != 0)
+				return -1;
+		} else if (strcmp(key, "p99_max") == 0) {
+			if (get_duration(v, file, "expect.p99_max", 0, &ms, err,
+			    errlen) != 0)
+				return -1;
+			e->p99_max_ms = (int64_t)ms;
+		} else if (strcmp(key, "others_p99_max_ratio") == 0) {
+			double d;
+
+			if (!json_is_number(v))
+				return fail(err, errlen, file,
+				    "expect.others_p99_max_ratio: must be a "
+				    "number 1..%g", SPEC_RATIO_MAX);
+			d = json_number_value(v);
+			if (!(d >= 1.0 && d <= SPEC_RATIO_MAX))
+				return fail(err, errlen, file,
+				    "expect.others_p99_max_ratio: %g is "
+				    "outside 1..%g", d, SPEC_RATIO_MAX);
+			e->others_p99_max_ratio = d;
 		} else {
 			return fail(err, errlen, file,
 			    "expect.%.32s: unknown field", key);
@@ -464,6 +491,8 @@ spec_parse(const char *text, size_t len, const char *file,
 	out->expect.testing_error_rate_min = -1;
 	out->expect.other_error_rate_max = -1;
 	out->expect.recover_error_rate = -1;
+	out->expect.recover_throughput_ratio =
+	    SPEC_RECOVER_THROUGHPUT_DEFAULT;
 
 	if (len > SPEC_FILE_MAX)
 		return fail(err, errlen, file, "file larger than %d bytes",

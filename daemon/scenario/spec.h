@@ -78,7 +78,14 @@ struct fault_spec {
 	size_t nattrs;
 };
 
-/* Expectations; a negative value means "not checked". */
+/* Bounds of the ratio keys over 1 (others_p99_max_ratio): a ratio over
+ * this is a typo. */
+#define SPEC_RATIO_MAX 1000.0
+#define SPEC_RECOVER_THROUGHPUT_DEFAULT 0.9
+
+/* Expectations; a negative value means "not checked". The keys added
+ * for issue 12 (throughput, latency, isolation) are also off at 0, so a
+ * zeroed spec checks nothing new. */
 struct expect_spec {
 	int64_t breaker_opens_within_ms;
 	int64_t recovers_within_ms;
@@ -86,6 +93,12 @@ struct expect_spec {
 	double testing_error_rate_min;   /* the fault must be visible */
 	double other_error_rate_max;     /* unused servers keep serving */
 	double recover_error_rate;       /* the floor for "recovered" */
+	double throughput_min_ratio;     /* testing / stabilization ops/s */
+	int64_t p99_max_ms;              /* testing, every operation */
+	double others_p99_max_ratio;     /* untouched servers' p99 */
+	double recover_throughput_ratio; /* "recovered" needs this much of
+					  * the baseline's ops/s (default
+					  * 0.9; 0: error rate alone) */
 };
 
 struct scenario_spec {

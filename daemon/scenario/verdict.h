@@ -8,11 +8,18 @@
 #include <stdint.h>
 
 #include "promtext.h"
+#include "sampler.h"
 #include "spec.h"
 
 /* "Recovered" means the error rate is back under max(baseline, this)
  * unless the scenario names its own floor. */
 #define VERDICT_RECOVER_FLOOR 0.01
+/* Throughput "now" is measured over this much of the latest samples. */
+#define VERDICT_RATE_WINDOW_MS 1000
+/* Recent (time, ops) points kept for that window: 200 ms samples. */
+#define VERDICT_RATE_POINTS 16
+#define VERDICT_MAX_CHECKS 96
+#define VERDICT_WHY_MAX 200
 
 enum run_status {
 	RUN_SUCCESS,
@@ -20,6 +27,39 @@ enum run_status {
 	RUN_ABORTED,
 };
 const char *run_status_text(enum run_status s);
+
+enum check_result {
+	CHECK_PASSED,
+	CHECK_FAILED,
+	CHECK_NOT_JUDGED,
+};
+const char *check_result_text(enum check_result r);
+
+enum check_unit {
+	UNIT_RATIO,
+	UNIT_MS,
+	UNIT_S,
+};
+const char *check_unit_text(enum check_unit u);
+
+/* One check of the steady-state hypothesis, as the record shows it. */
+struct check {
+	const char *name;            /* the expect key (static) */
+	enum phase phase;            /* PHASE_IDLE: the whole run */
+	char server[SPEC_NAME_MAX];  /* "": the whole client */
+	double expected;
+	double measured;
+	int have_measured;
+	enum check_unit unit;
+	enum check_result result;
+	char why[VERDICT_WHY_MAX];   /* "" when passed */
+};
+
+/* One server's figures over a phase; negative: unknown. */
+struct server_stats {
+	char name[SPEC_NAME_MAX];
+	double ops, ops_rate, error_rate, p50_ms, p99_ms;
+};
 
 struct phase_stats {
 	double start_wall, end_wall;   /* 0 when the phase never ran */
@@ -29,6 +69,10 @@ struct phase_stats {
 	struct lg_sample base, last;
 	/* Computed by verdict_finish. */
 	double ops, error_rate, p99_ms; /* p99_ms < 0: unknown */
+	double ops_rate, p50_ms;        /* < 0: unknown */
+	double errors[ERRK__COUNT];     /* failed operations by kind */
+	struct server_stats servers[SAMPLE_MAX_SERVERS];
+	size_t nservers;
 };
 
 struct verdict {
@@ -48,6 +92,22 @@ struct verdict {
 	struct lg_sample prev;
 	int have_prev;
 	double other_error_rate;     /* testing; < 0 unknown */
+	/* Throughput: the stabilization's ops/s (< 0 unknown), and the
+	 * recent points the recovery's "now" is measured over. */
+	double baseline_ops_rate;
+	uint64_t rate_mono[VERDICT_RATE_POINTS];
+	double rate_ops[VERDICT_RATE_POINTS];
+	size_t rate_n, rate_head;
+	/* The sample recovery was seen at, and why not yet at the last. */
+	uint64_t recovered_mono;
+	double recovered_ops;
+	char not_recovered[VERDICT_WHY_MAX];
+	double open_timeout_s;       /* the affected breakers'; < 0 unknown */
+	/* Computed by verdict_finish. */
+	double throughput_ratio;            /* < 0 unknown */
+	double recovered_throughput_ratio;  /* < 0 unknown */
+	struct check checks[VERDICT_MAX_CHECKS];
+	size_t nchecks;
 };
 
 void verdict_init(struct verdict *v, const struct scenario_spec *spec);
@@ -67,5 +127,17 @@ enum run_status verdict_finish(struct verdict *v, char *reason,
  * when there were no observations. */
 double hist_quantile(const struct lg_sample *base, const struct lg_sample *last,
     double q);
+/* The same over one server's buckets (base may be NULL). */
+double server_quantile(const struct sample_server *base,
+    const struct sample_server *last, double q);
+
+/* Whether a recovery phase of `recovery_ms` can see recovery when the
+ * breakers stay open `open_timeout_ms` (< 0 unknown): 1, or 0 with the
+ * sentence saying why not in `why`. */
+int verdict_recovery_observable(uint64_t recovery_ms, double open_timeout_ms,
+    char *why, size_t len);
+/* The sampling window recovery is measured over, in ms. */
+#define VERDICT_SAMPLING_WINDOW_MS (VERDICT_RATE_WINDOW_MS + \
+	SAMPLER_INTERVAL_MS)
 
 #endif
