@@ -227,10 +227,12 @@ lg_engine_start(struct lg_client *client, const struct lg_options *opt)
 			goto nomem;
 	}
 	if (nthreads == 0) {
-		/* Half the CPUs: memcached and the kernel's loopback work need
-		 * the rest. */
+		/* A loop per CPU, as an application's callers (a thread each)
+		 * would spread over every CPU: with half of them, on 2 CPUs the
+		 * one loop got a third of the machine against memcached's two
+		 * threads (docs/BASELINE.md). */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		nthreads = n >= 2 ? (unsigned)(n / 2) : 1;
+		nthreads = n >= 1 ? (unsigned)(n > 256 ? 256 : n) : 1;
 	}
 	if (nthreads > opt->workers)
 		nthreads = opt->workers;

@@ -65,7 +65,7 @@ lg_usage(FILE *f)
 "  --workers=N                    concurrent operations in flight, 1..4096\n"
 "                                 (default 16)\n"
 "  --threads=N                    threads driving the workers, 0..256;\n"
-"                                 0 = half the CPUs (at least 1), at most\n"
+"                                 0 = one per CPU, at most\n"
 "                                 --workers (default 0)\n"
 "  --workload=TYPE                mixed (get 70 %, set 25 %, delete 5 %),\n"
 "                                 get-heavy (90/10/0), set-heavy (10/90/0), or\n"
