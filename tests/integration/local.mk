@@ -2,6 +2,14 @@
 # live with their local.mk).
 TESTS += tests/integration/daemon.sh tests/integration/control_input.sh
 TESTS += tests/integration/control_emfile.sh tests/integration/journal_torn.sh
+# ./run-lab and reliabd -t (issue 12): a busy port, a misspelled playlist,
+# Ctrl-C.
+TESTS += tests/integration/runlab_busy_port.sh \
+	tests/integration/playlist_misspelled.sh \
+	tests/integration/runlab_sigint.sh
+EXTRA_DIST += tests/integration/runlab_busy_port.sh \
+	tests/integration/playlist_misspelled.sh \
+	tests/integration/runlab_sigint.sh
 # The layout rules: no circle of calls, the 700-line rule, one definition.
 # It checks files, not C code: the sanitizer pass would add nothing.
 if !SANITIZERS
