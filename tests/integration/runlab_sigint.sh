@@ -17,10 +17,12 @@ all_running() {
 }
 alive() { kill -0 "$1" 2>/dev/null; }
 
-# setsid: a group of its own, as a terminal's job; the SIGINT below goes
-# to run-lab's pid only.
+# As a terminal's job: a session of its own, and SIGINT not ignored (a
+# script's `&` ignores it, and /bin/sh cannot trap a signal ignored on
+# entry). The SIGINT below goes to run-lab's pid only.
 RUN_LAB_BUILD=$B RUN_LAB_RUN=$T/run RUN_LAB_PORTS="${P[*]}" \
-	setsid "$top_srcdir/run-lab" latency-1s >"$T/runlab.log" 2>&1 &
+	env --default-signal=INT setsid "$top_srcdir/run-lab" latency-1s \
+	>"$T/runlab.log" 2>&1 &
 LAB=$!
 BG_PIDS+=("$LAB")
 wait_for 30 all_running || fail "the lab did not come up: $(tail -n 20 "$T/runlab.log")"
