@@ -39,6 +39,8 @@ scrape(struct sampler *s, CURL *c, struct lg_sample *out)
 {
 	CURLcode rc;
 	long status = 0;
+	uint64_t t0 = now_mono_ms();
+	double w0 = now_wall();
 
 	http_body_reset(&s->body);
 	rc = curl_easy_perform(c);
@@ -52,8 +54,10 @@ scrape(struct sampler *s, CURL *c, struct lg_sample *out)
 		log_debug("%s: HTTP %ld", s->url, status);
 		return -1;
 	}
-	out->mono_ms = now_mono_ms();
-	out->wall = now_wall();
+	/* The body was made somewhere between the request and the reply:
+	 * the middle, so a slow reply does not skew a rate window. */
+	out->mono_ms = t0 + (now_mono_ms() - t0) / 2;
+	out->wall = w0 + (now_wall() - w0) / 2;
 	if (sample_from_text(s->body.p, s->body.n, out) != 0) {
 		log_debug("%s: no memcache_operations_total", s->url);
 		return -1;

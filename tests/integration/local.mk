@@ -28,8 +28,14 @@ if !SANITIZERS
 TESTS += tests/integration/control_starve.sh
 # 20 kills of the scenario worker, ~60 s: once, in the plain pass.
 TESTS += tests/integration/scenario_killed.sh
+# Issue 12's verdicts end to end, two labs each (~35 s): plain pass only.
+TESTS += tests/integration/verdict_loss_latency.sh \
+	tests/integration/verdict_partition.sh
 endif
 endif
+EXTRA_DIST += tests/integration/verdict_lib.sh \
+	tests/integration/verdict_loss_latency.sh \
+	tests/integration/verdict_partition.sh
 EXTRA_DIST += tests/integration/scenario_killed.sh
 EXTRA_DIST += tests/integration/daemon.sh tests/integration/control_input.sh \
 	tests/integration/daemon_valgrind.sh \
