@@ -20,7 +20,7 @@ reliabd_scenario_SOURCES = \
 	daemon/scenario/backend.c daemon/scenario/backend.h \
 	daemon/scenario/publish.c daemon/scenario/publish.h \
 	daemon/scenario/record.c daemon/scenario/record.h \
-	daemon/scenario/verdict.c daemon/scenario/verdict.h \
+	daemon/scenario/verdict.c daemon/scenario/checks.c daemon/scenario/verdict.h \
 	daemon/scenario/promtext.c daemon/scenario/promtext.h \
 	daemon/scenario/sampler.c daemon/scenario/sampler.h \
 	daemon/scenario/http.c daemon/scenario/http.h \
@@ -74,7 +74,7 @@ tests_unit_test_scenario_spec_CFLAGS = $(SCENARIO_TEST_CFLAGS)
 tests_unit_test_scenario_spec_LDADD = daemon/scenario/libscenario_spec.a \
 	$(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS)
 tests_unit_test_scenario_verdict_SOURCES = tests/unit/test_scenario_verdict.c \
-	daemon/scenario/verdict.c daemon/scenario/promtext.c
+	daemon/scenario/verdict.c daemon/scenario/checks.c daemon/scenario/promtext.c
 tests_unit_test_scenario_verdict_CFLAGS = $(SCENARIO_TEST_CFLAGS)
 tests_unit_test_scenario_verdict_LDADD = daemon/scenario/libscenario_spec.a \
 	$(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS) -lm
@@ -91,7 +91,7 @@ tests_unit_test_scenario_runner_SOURCES = tests/unit/test_scenario_runner.c \
 	daemon/scenario/runner.c daemon/scenario/flap.c \
 	daemon/scenario/faults.c daemon/scenario/faultmap.c \
 	daemon/scenario/playlist.c daemon/scenario/ledger.c \
-	daemon/scenario/verdict.c daemon/scenario/promtext.c
+	daemon/scenario/verdict.c daemon/scenario/checks.c daemon/scenario/promtext.c
 tests_unit_test_scenario_runner_CFLAGS = $(SCENARIO_TEST_CFLAGS)
 tests_unit_test_scenario_runner_LDADD = daemon/scenario/libscenario_spec.a \
 	$(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS) -lm
@@ -125,7 +125,7 @@ CLEANFILES += $(SCENARIO_FUZZ_TARGETS)
 fuzz_scenario_SRCS = tests/fuzz/fuzz_scenario.c daemon/scenario/spec.c \
 	daemon/scenario/catalogue.c daemon/scenario/runargs.c \
 	daemon/scenario/promtext.c daemon/scenario/ledger.c \
-	daemon/scenario/verdict.c \
+	daemon/scenario/verdict.c daemon/scenario/checks.c \
 	lib/duration.c lib/util.c lib/log.c
 tests/fuzz/fuzz_scenario: $(fuzz_scenario_SRCS)
 	$(FUZZ_LINK) -I$(top_srcdir)/daemon/scenario $(JANSSON_LIBS) -lm
@@ -151,7 +151,7 @@ fuzz_scenario_channel_SRCS = tests/fuzz/fuzz_scenario_channel.c \
 	daemon/scenario/toxireply.c daemon/scenario/http.c \
 	daemon/scenario/faultmap.c daemon/scenario/ledger.c \
 	daemon/scenario/journal.c daemon/scenario/publish.c \
-	daemon/scenario/record.c daemon/scenario/verdict.c \
+	daemon/scenario/record.c daemon/scenario/verdict.c daemon/scenario/checks.c \
 	daemon/scenario/promtext.c daemon/scenario/sampler.c \
 	daemon/scenario/spec.c daemon/scenario/catalogue.c \
 	daemon/scenario/runargs.c \

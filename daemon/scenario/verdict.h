@@ -131,6 +131,11 @@ double hist_quantile(const struct lg_sample *base, const struct lg_sample *last,
 double server_quantile(const struct sample_server *base,
     const struct sample_server *last, double q);
 
+/* Whether `server` is one a fault touches. */
+int verdict_is_affected(const struct verdict *v, const char *server);
+/* Fills v->checks from the figures (checks.c); verdict_finish calls it. */
+void verdict_judge(struct verdict *v);
+
 /* Whether a recovery phase of `recovery_ms` can see recovery when the
  * breakers stay open `open_timeout_ms` (< 0 unknown): 1, or 0 with the
  * sentence saying why not in `why`. */

@@ -65,7 +65,14 @@ lab_start() {
 	bg reliabd "$B/reliabd" -c "$T/reliabd.conf"
 	RPID=$BG_PID
 	wait_for 20 lab_up || fail "the lab did not come up: $(ctl status 2>&1)"
-	sleep 1 # the loadgen warms its pools
+	# The loadgen warms its pools: a baseline starts once it serves
+	# without errors.
+	sleep 1
+	wait_for 10 loadgen_clean || fail "the loadgen keeps failing: $(curl -fsS "http://127.0.0.1:$PL/metrics" | grep '^memcache_error_rate')"
+}
+loadgen_clean() {
+	curl -fsS "http://127.0.0.1:$PL/metrics" |
+		awk '$1 == "memcache_error_rate" { ok = ($2 < 0.001) } END { exit !ok }'
 }
 
 lab_stop() {
