@@ -19,7 +19,7 @@
 #include "queue.h"
 
 #define READ_BUF (64 * 1024)
-#define IOV_BATCH 48            /* iovecs per writev: 3 per set */
+#define IOV_BATCH 48            /* iovecs per sendmsg: 3 per set */
 #define FALLBACK_INITIAL_NS 1000000ull  /* before any success */
 
 struct lg_thread;

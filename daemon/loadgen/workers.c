@@ -562,7 +562,7 @@ on_worker_timer(evutil_socket_t fd, short what, void *arg)
 /* ---- The thread's loop. ---- */
 
 /* Starts the ready workers' operations, then writes every connection that
- * has requests to send: pipelined requests share one writev. */
+ * has requests to send: pipelined requests share one sendmsg. */
 void
 on_kick(evutil_socket_t fd, short what, void *arg)
 {
