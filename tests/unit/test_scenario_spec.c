@@ -68,6 +68,20 @@ START_TEST(test_defaults)
 	ck_assert_double_eq(s.faults[0].toxicity, 1.0);
 	ck_assert_int_eq(s.expect.recovers_within_ms, -1);
 	ck_assert_int_eq(spec_needs_nodes(&s), 0);
+	/* The issue 12 keys: off, except recovery's throughput share. */
+	ck_assert_double_eq(s.expect.throughput_min_ratio, 0);
+	ck_assert_int_eq(s.expect.p99_max_ms, 0);
+	ck_assert_double_eq(s.expect.others_p99_max_ratio, 0);
+	ck_assert_double_eq(s.expect.recover_throughput_ratio, 0.9);
+	ck_assert_int_eq(parse("{\"name\":\"d\",\"faults\":[{\"servers\":"
+	    "[\"memcache2\"],\"type\":\"down\"}],\"expect\":{"
+	    "\"throughput_min_ratio\":0.5,\"p99_max\":\"250ms\","
+	    "\"others_p99_max_ratio\":3,\"recover_throughput_ratio\":0}}",
+	    &s, err, sizeof err), 0);
+	ck_assert_double_eq(s.expect.throughput_min_ratio, 0.5);
+	ck_assert_int_eq(s.expect.p99_max_ms, 250);
+	ck_assert_double_eq(s.expect.others_p99_max_ratio, 3);
+	ck_assert_double_eq(s.expect.recover_throughput_ratio, 0);
 }
 END_TEST
 
@@ -143,6 +157,21 @@ static const struct {
 	{"{\"name\":\"x\",\"expect\":{\"baseline_error_rate_max\":7},"
 	    "\"faults\":[{\"servers\":[\"memcache1\"],\"type\":\"down\"}]}",
 	    "t.json: expect.baseline_error_rate_max: 7 is outside 0..1"},
+	{"{\"name\":\"x\",\"expect\":{\"throughput_min_ratio\":1.5},"
+	    "\"faults\":[{\"servers\":[\"memcache1\"],\"type\":\"down\"}]}",
+	    "t.json: expect.throughput_min_ratio: 1.5 is outside 0..1"},
+	{"{\"name\":\"x\",\"expect\":{\"p99_max\":\"0ms\"},"
+	    "\"faults\":[{\"servers\":[\"memcache1\"],\"type\":\"down\"}]}",
+	    "t.json: expect.p99_max: duration must not be zero"},
+	{"{\"name\":\"x\",\"expect\":{\"others_p99_max_ratio\":0.5},"
+	    "\"faults\":[{\"servers\":[\"memcache1\"],\"type\":\"down\"}]}",
+	    "t.json: expect.others_p99_max_ratio: 0.5 is outside 1..1000"},
+	{"{\"name\":\"x\",\"expect\":{\"others_p99_max_ratio\":\"2\"},"
+	    "\"faults\":[{\"servers\":[\"memcache1\"],\"type\":\"down\"}]}",
+	    "t.json: expect.others_p99_max_ratio: must be a number"},
+	{"{\"name\":\"x\",\"expect\":{\"recover_throughput_ratio\":-1},"
+	    "\"faults\":[{\"servers\":[\"memcache1\"],\"type\":\"down\"}]}",
+	    "t.json: expect.recover_throughput_ratio: -1 is outside 0..1"},
 	{"{\"name\":\"x\",\"name\":\"y\",\"faults\":[]}", "t.json: invalid JSON"},
 };
 
