@@ -257,7 +257,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	    .help = "this list, or one command's use",
 	    .detail = "Without the daemon: the commands, or one command's\n"
 		"arguments and what it prints.",
-	    .parse = parse_help, .local = run_help },
+	    .parse = parse_help, .local = run_help, .exact = 1 },
 };
 const size_t ctl_ncmds = NELEM(ctl_cmds);
 
@@ -285,7 +285,8 @@ unknown_command(const char *word, size_t matches)
 				"it could be",
 		    word);
 		for (size_t i = 0; i < n; i++)
-			if (strncmp(names[i], word, strlen(word)) == 0)
+			if (!ctl_cmds[i].exact &&
+			    strncmp(names[i], word, strlen(word)) == 0)
 				fprintf(stderr, " %s", names[i]);
 		fprintf(stderr, "\n");
 		return;
@@ -314,7 +315,8 @@ lookup_command(const char *word)
 	for (size_t i = 0; i < ctl_ncmds; i++) {
 		if (strcmp(ctl_cmds[i].name, word) == 0)
 			return &ctl_cmds[i];
-		if (len > 0 && strncmp(ctl_cmds[i].name, word, len) == 0) {
+		if (len > 0 && !ctl_cmds[i].exact &&
+		    strncmp(ctl_cmds[i].name, word, len) == 0) {
 			found = &ctl_cmds[i];
 			matches++;
 		}

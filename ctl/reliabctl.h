@@ -54,6 +54,9 @@ struct ctl_cmd {
 	/* A command reliabctl answers itself, with no daemon (help);
 	 * returns the exit status. */
 	int (*local)(const struct ctl_request *req);
+	/* Matched by its whole name only, so that the prefixes typed
+	 * before it came ("hel" for hello) keep their meaning. */
+	int exact;
 };
 
 extern const struct ctl_cmd ctl_cmds[];

@@ -185,9 +185,18 @@ wait_for_runs(struct ctl_client *cl, const char *socket_path, const char *job,
 					printf("%s\n", s);
 				free(s);
 			} else {
+				const char *reason = json_string_value(
+				    json_object_get(ev, "reason"));
+
+				if (reason && *reason == '\0')
+					reason = NULL;
+				printf("%s: %s %s%s%s\n\n",
+				    jstr(ev, "id", "?"), jstr(ev, "scenario", "?"),
+				    status ? status : "?", reason ? ": " : "",
+				    reason ? reason : "");
 				/* The run event is the journal's record. */
-				printf("\n");
 				report_print(stdout, ev);
+				printf("\n");
 			}
 			fflush(stdout);
 		}

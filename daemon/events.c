@@ -1,5 +1,7 @@
 /* Events: what workers report on their channel, and reliabd's own, kept
- * for `status` and streamed to `watch` clients. */
+ * for `status` and streamed to `watch` clients through d->broadcast
+ * (control.c's, registered by the supervisor: the commands that emit
+ * events sit below control.c). */
 #include <string.h>
 
 #include "log.h"
@@ -21,7 +23,8 @@ events_emit(struct reliabd *d, const char *name, json_t *fields)
 	if (fields)
 		json_object_update(ev, fields);
 	json_decref(fields);
-	control_broadcast(d, ev);
+	if (d->broadcast)
+		d->broadcast(d, ev);
 	json_decref(ev);
 }
 
@@ -56,6 +59,7 @@ events_from_child(struct child *c, json_t *msg)
 	json_object_set_new(ev, "source", json_string(c->name));
 	if (json_object_get(ev, "time") == NULL)
 		json_object_set_new(ev, "time", json_real(now_wall()));
-	control_broadcast(c->d, ev);
+	if (c->d->broadcast)
+		c->d->broadcast(c->d, ev);
 	json_decref(ev);
 }
