@@ -57,7 +57,7 @@ run_check(char *const argv[], char *out, size_t outlen)
 {
 	uint64_t deadline = now_mono_ms() + CHECK_TIMEOUT_MS;
 	size_t used = 0;
-	int chan, fd, status;
+	int chan, fd, status, eof = 0;
 	pid_t pid;
 
 	out[0] = '\0';
@@ -70,20 +70,24 @@ run_check(char *const argv[], char *out, size_t outlen)
 		char drop[512];
 		ssize_t n;
 
-		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) <= 0)
+		if (now >= deadline ||
+		    poll(&pfd, 1, (int)(deadline - now)) <= 0)
 			break;
 		/* Past outlen the rest is read and dropped, so it ends. */
 		n = used + 1 < outlen ? read(fd, out + used, outlen - used - 1)
 				      : read(fd, drop, sizeof(drop));
-		if (n <= 0)
+		if (n <= 0) {
+			eof = n == 0;
 			break;
+		}
 		if (used + 1 < outlen)
 			used += (size_t)n;
 		out[used] = '\0';
 	}
 	close(fd);
-	if (now_mono_ms() >= deadline) {
-		snprintf(out, outlen, "%s --check still running after %d s",
+	/* No end of its output by the deadline: it may never exit. */
+	if (!eof) {
+		snprintf(out, outlen, "%s --check: no answer within %d s",
 		    argv[0], CHECK_TIMEOUT_MS / 1000);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
