@@ -9,6 +9,15 @@
 #include "util.h"
 #include "verdict.h"
 
+int
+verdict_is_affected(const struct verdict *v, const char *server)
+{
+	for (size_t k = 0; k < v->naffected; k++)
+		if (strcmp(v->affected[k], server) == 0)
+			return 1;
+	return 0;
+}
+
 static struct check *
 add_check(struct verdict *v, const char *name, enum phase p,
     const char *server, double expected, enum check_unit unit)

@@ -80,15 +80,6 @@ verdict_init(struct verdict *v, const struct scenario_spec *spec)
 		v->time_to_open_ms[k] = -1;
 }
 
-int
-verdict_is_affected(const struct verdict *v, const char *server)
-{
-	for (size_t k = 0; k < v->naffected; k++)
-		if (strcmp(v->affected[k], server) == 0)
-			return 1;
-	return 0;
-}
-
 /* The error rate over a window of two samples. */
 static double
 window_error_rate(const struct lg_sample *a, const struct lg_sample *b)
