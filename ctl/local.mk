@@ -18,4 +18,9 @@ tests_unit_test_ctl_stats_LDADD = $(CHECK_LIBS) -lm
 TESTS += tests/integration/ctl_cli.sh tests/integration/ctl_show.sh \
 	tests/integration/ctl_runs.sh
 EXTRA_DIST += tests/integration/ctl_cli.sh tests/integration/ctl_show.sh \
-	tests/integration/ctl_runs.sh tests/integration/ctl_lib.sh
+	tests/integration/ctl_runs.sh tests/integration/ctl_lib.sh \
+	tests/integration/ctl_wait.sh
+if LONG_TESTS
+# The real lab, a shortened run and one interrupted: ~20 s, plain pass.
+TESTS += tests/integration/ctl_wait.sh
+endif

@@ -88,22 +88,24 @@ report_faults(FILE *f, const json_t *run)
 		fprintf(f, "  none recorded\n");
 		return;
 	}
-	fprintf(f, "  %-12s %-12s %-10s %-10s %-7s %-8s %s\n", "SERVER",
-	    "TYPE", "APPLIED", "REMOVED", "TIMES", "TOXICITY", "SETTINGS");
+	fprintf(f, "  %-12s %-12s %-10s %-10s %-10s %-5s %-8s %s\n",
+	    "SERVER", "TYPE", "STREAM", "APPLIED", "REMOVED", "TIMES",
+	    "TOXICITY", "SETTINGS");
 	json_array_foreach(faults, i, u) {
 		const json_t *cnt = json_object_get(u, "applied_count");
 
 		attrs_text(json_object_get(u, "attributes"), attrs,
 		    sizeof(attrs));
-		fprintf(f, "  %-12s %-12s %-10s %-10s ", jstr(u, "server", "-"),
-		    jstr(u, "type", "-"),
+		fprintf(f, "  %-12s %-12s %-10s %-10s %-10s ",
+		    jstr(u, "server", "-"), jstr(u, "type", "-"),
+		    jstr(u, "stream", "-"),
 		    fmt_clock(jnum(u, "applied"), on, sizeof(on)),
 		    fmt_clock(jnum(u, "removed"), off, sizeof(off)));
 		if (json_is_integer(cnt))
-			fprintf(f, "%-7" JSON_INTEGER_FORMAT " ",
+			fprintf(f, "%-5" JSON_INTEGER_FORMAT " ",
 			    json_integer_value(cnt));
 		else
-			fprintf(f, "%-7s ", "-");
+			fprintf(f, "%-5s ", "-");
 		fprintf(f, "%-8s %s\n",
 		    fmt_num(jnum(u, "toxicity"), "", tox, sizeof(tox)),
 		    attrs[0] ? attrs : "-");

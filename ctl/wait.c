@@ -55,6 +55,33 @@ wait_catch_sigint(const char *job)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+/* The run's report from the journal's record, asked for on the second
+ * connection (the first one streams events). The run event carries the
+ * record too, but reliabd has set its "source" to the worker's name. */
+static void
+print_run_report(struct ctl_client *st, const json_t *ev)
+{
+	json_t *args = json_pack("{s:s?}", "run",
+	    json_string_value(json_object_get(ev, "id")));
+	json_t *reply = NULL, *run = NULL;
+
+	if (st->fd >= 0 && args)
+		reply = client_call(st, "show", args, 5000);
+	json_decref(args);
+	if (json_is_true(json_object_get(reply, "ok")))
+		run = json_incref(json_object_get(json_object_get(reply,
+		    "result"), "run"));
+	if (!json_is_object(run)) {
+		json_decref(run);
+		run = json_deep_copy(ev);
+		json_object_del(run, "source");
+	}
+	report_print(stdout, run);
+	printf("\n");
+	json_decref(run);
+	json_decref(reply);
+}
+
 struct live {
 	char scenario[128];
 	char phase[32];
@@ -118,7 +145,8 @@ wait_for_runs(struct ctl_client *cl, const char *socket_path, const char *job,
 
 	memset(&l, 0, sizeof(l));
 	wait_catch_sigint(job);
-	if (tty && client_connect(&st, socket_path) < 0)
+	/* A second connection: the live line's load, each run's report. */
+	if (!json && client_connect(&st, socket_path) < 0)
 		st.fd = -1;
 	for (;;) {
 		json_t *ev = client_read(cl, tty ? 250 : -1);
@@ -194,9 +222,7 @@ wait_for_runs(struct ctl_client *cl, const char *socket_path, const char *job,
 				    jstr(ev, "id", "?"), jstr(ev, "scenario", "?"),
 				    status ? status : "?", reason ? ": " : "",
 				    reason ? reason : "");
-				/* The run event is the journal's record. */
-				report_print(stdout, ev);
-				printf("\n");
+				print_run_report(&st, ev);
 			}
 			fflush(stdout);
 		}

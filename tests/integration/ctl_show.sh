@@ -51,8 +51,9 @@ sed -n 2p "$T/show.txt" | has "^started $(date -d "@${t0%.*}" '+%Y-%m-%d %H:%M:%
 section faults | tail -n +2 >"$T/faults.txt"
 [ "$(wc -l <"$T/faults.txt")" = "$(q '.faults | length')" ] || fail "fault rows: $(cat "$T/faults.txt")"
 i=0
-while read -r server type on off count tox settings; do
-	[ "$server" = "$(q ".faults[$i].server")" ] && [ "$type" = "$(q ".faults[$i].type")" ] || fail "fault $i: $server $type"
+while read -r server type stream on off count tox settings; do
+	[ "$server" = "$(q ".faults[$i].server")" ] && [ "$type" = "$(q ".faults[$i].type")" ] &&
+		[ "$stream" = "$(q ".faults[$i].stream")" ] || fail "fault $i: $server $type $stream"
 	[ "$on" = "$(clock "$(q ".faults[$i].applied")")" ] || fail "fault $i applied at $on, record $(q ".faults[$i].applied")"
 	[ "$off" = "$(clock "$(q ".faults[$i].removed")")" ] || fail "fault $i removed at $off"
 	[ "$count" = "$(q ".faults[$i].applied_count")" ] || fail "fault $i count $count"
@@ -60,7 +61,7 @@ while read -r server type on off count tox settings; do
 	[ "$settings" = "$(q ".faults[$i].attributes | to_entries | map(\"\(.key)=\(.value)\") | join(\" \")")" ] || fail "fault $i settings $settings"
 	i=$((i + 1))
 done <"$T/faults.txt"
-pass "faults: server, type, applied and removed times, settings"
+pass "faults: server, type, stream, applied and removed times, settings"
 
 # Phases: the whole client's row, then each server's, every figure.
 # row WHO OPS RATE ERR P50 P99 against a record object (jq path).
