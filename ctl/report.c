@@ -4,10 +4,35 @@
  * record lacks some, and each missing figure shows as "-". */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "reliabctl.h"
+
+#define KEYS_MAX 64
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An object's keys, sorted (jansson iterates in hash order, and a
+ * report reads the same each time): at most KEYS_MAX. */
+static size_t
+sorted_keys(const json_t *o, const char **keys)
+{
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach((json_t *)o, k, v)
+		if (n < KEYS_MAX)
+			keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	return n;
+}
 
 static const char *const phase_names[] = { "stabilization", "testing",
 	"recovery" };
@@ -56,12 +81,13 @@ report_head(FILE *f, const json_t *run)
 static void
 attrs_text(const json_t *attrs, char *buf, size_t len)
 {
-	const char *k;
-	json_t *v;
-	size_t n = 0;
+	const char *keys[KEYS_MAX];
+	size_t n = 0, nk = sorted_keys(attrs, keys);
 
 	buf[0] = '\0';
-	json_object_foreach((json_t *)attrs, k, v) {
+	for (size_t i = 0; i < nk; i++) {
+		const char *k = keys[i];
+		const json_t *v = json_object_get(attrs, k);
 		char val[32];
 
 		if (json_is_number(v))
@@ -116,12 +142,14 @@ report_faults(FILE *f, const json_t *run)
 static void
 kinds_text(const json_t *errors, char *buf, size_t len)
 {
-	const char *k;
-	json_t *v;
-	size_t n = 0;
+	const char *keys[KEYS_MAX];
+	size_t n = 0, nk = sorted_keys(errors, keys);
 
 	snprintf(buf, len, "-");
-	json_object_foreach((json_t *)errors, k, v) {
+	for (size_t i = 0; i < nk; i++) {
+		const char *k = keys[i];
+		const json_t *v = json_object_get(errors, k);
+
 		if (!json_is_integer(v) || n >= len)
 			continue;
 		n += (size_t)snprintf(buf + n, len - n, "%s%s %" JSON_INTEGER_FORMAT,
@@ -160,8 +188,8 @@ report_phases(FILE *f, const json_t *run)
 		const json_t *servers = json_object_get(p, "servers");
 		const json_t *dur = json_object_get(p, "duration_ms");
 		char from[24], to[24], len[16], kinds[160];
-		const char *k;
-		json_t *sv;
+		const char *keys[KEYS_MAX];
+		size_t nk;
 
 		fmt_clock(jnum(p, "start"), from, sizeof(from));
 		fmt_clock(jnum(p, "end"), to, sizeof(to));
@@ -178,8 +206,10 @@ report_phases(FILE *f, const json_t *run)
 		    "OPS/S", "ERRORS", "P50", "P99", "ERRORS BY KIND");
 		kinds_text(json_object_get(p, "errors"), kinds, sizeof(kinds));
 		figures_row(f, "all", p, kinds);
-		json_object_foreach((json_t *)servers, k, sv)
-			figures_row(f, k, sv, "");
+		nk = sorted_keys(servers, keys);
+		for (size_t k = 0; k < nk; k++)
+			figures_row(f, keys[k], json_object_get(servers,
+			    keys[k]), "");
 	}
 }
 
@@ -189,16 +219,19 @@ report_figures(FILE *f, const json_t *run)
 	const json_t *fig = json_object_get(run, "figures");
 	const json_t *open = json_object_get(fig, "time_to_open_s");
 	char a[24], b[24];
-	const char *k;
-	json_t *v;
+	const char *keys[KEYS_MAX];
+	size_t nk = sorted_keys(open, keys);
 
 	fprintf(f, "\ntime to open (after the fault was applied)\n");
-	if (json_object_size(open) == 0)
+	if (nk == 0)
 		fprintf(f, "  -\n");
-	json_object_foreach((json_t *)open, k, v)
-		fprintf(f, "  %-14s %s\n", k,
+	for (size_t i = 0; i < nk; i++) {
+		const json_t *v = json_object_get(open, keys[i]);
+
+		fprintf(f, "  %-14s %s\n", keys[i],
 		    json_is_number(v) ? fmt_num(json_number_value(v), "s", a,
 		    sizeof(a)) : "did not open");
+	}
 	fprintf(f, "time to recover: %s\n",
 	    fmt_num(jnum(fig, "time_to_recover_s"), "s", a, sizeof(a)));
 	fprintf(f, "throughput over the baseline: testing %s, after recovery "
