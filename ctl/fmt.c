@@ -12,7 +12,8 @@ fmt_duration_s(double s, char *buf, size_t len)
 {
 	long t;
 
-	if (!isfinite(s) || s < 0) {
+	/* Past 1e12 s the cast to long is no longer safe (nor useful). */
+	if (!isfinite(s) || s < 0 || s > 1e12) {
 		snprintf(buf, len, "-");
 		return buf;
 	}
@@ -35,10 +36,16 @@ fmt_duration_s(double s, char *buf, size_t len)
 void
 fmt_time(double t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
+	time_t tt;
 	struct tm tm;
 
-	if (!isfinite(t) || t <= 0 || localtime_r(&tt, &tm) == NULL)
+	/* A NaN or huge double cast to time_t is undefined: check first. */
+	if (!isfinite(t) || t <= 0 || t > 1e15) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	tt = (time_t)t;
+	if (localtime_r(&tt, &tm) == NULL)
 		snprintf(buf, len, "-");
 	else
 		strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
@@ -47,11 +54,16 @@ fmt_time(double t, char *buf, size_t len)
 char *
 fmt_clock(double t, char *buf, size_t len)
 {
-	time_t tt = (time_t)floor(t);
+	time_t tt;
 	struct tm tm;
 	char hms[16];
 
-	if (!isfinite(t) || t <= 0 || localtime_r(&tt, &tm) == NULL) {
+	if (!isfinite(t) || t <= 0 || t > 1e15) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	tt = (time_t)floor(t);
+	if (localtime_r(&tt, &tm) == NULL) {
 		snprintf(buf, len, "-");
 		return buf;
 	}

@@ -24,3 +24,10 @@ if LONG_TESTS
 # The real lab, a shortened run and one interrupted: ~20 s, plain pass.
 TESTS += tests/integration/ctl_wait.sh
 endif
+
+# The report of any run record, damaged ones too (tests/fuzz/).
+FUZZ_TARGETS += tests/fuzz/fuzz_ctl_report
+fuzz_ctl_report_SRCS = tests/fuzz/fuzz_ctl_report.c ctl/report.c ctl/fmt.c
+tests/fuzz/fuzz_ctl_report: $(fuzz_ctl_report_SRCS)
+	$(FUZZ_LINK) -I$(top_srcdir)/ctl $(JANSSON_LIBS) -lm
+EXTRA_DIST += $(fuzz_ctl_report_SRCS) tests/fuzz/corpus/ctl_report

@@ -59,13 +59,16 @@ report_head(FILE *f, const json_t *run)
 	char start[32], end[32], len[16], zone[16] = "";
 	double t0 = jnum(run, "started"), t1 = jnum(run, "ended");
 	const json_t *loop = json_object_get(run, "loop");
-	time_t tt = (time_t)t0;
+	time_t tt;
 	struct tm tm;
 
 	fmt_time(t0, start, sizeof(start));
 	fmt_time(t1, end, sizeof(end));
-	if (isfinite(t0) && localtime_r(&tt, &tm))
-		strftime(zone, sizeof(zone), " %Z", &tm);
+	if (strcmp(start, "-") != 0) {
+		tt = (time_t)t0; /* fmt_time found it in range */
+		if (localtime_r(&tt, &tm))
+			strftime(zone, sizeof(zone), " %Z", &tm);
+	}
 	fprintf(f, "run %s: scenario %s (%s)", jstr(run, "id", "?"),
 	    jstr(run, "scenario", "?"), jstr(run, "source", "-"));
 	if (json_is_integer(loop))
