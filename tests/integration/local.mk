@@ -28,6 +28,8 @@ if !SANITIZERS
 TESTS += tests/integration/control_starve.sh
 # 20 kills of the scenario worker, ~60 s: once, in the plain pass.
 TESTS += tests/integration/scenario_killed.sh
+# 11 real shortened runs and a reload, ~70 s: once, in the plain pass.
+TESTS += tests/integration/ctl_history_live.sh
 # Issue 12's verdicts end to end, two labs each (~35 s): plain pass only.
 TESTS += tests/integration/verdict_loss_latency.sh \
 	tests/integration/verdict_partition.sh
@@ -36,7 +38,7 @@ endif
 EXTRA_DIST += tests/integration/verdict_lib.sh \
 	tests/integration/verdict_loss_latency.sh \
 	tests/integration/verdict_partition.sh
-EXTRA_DIST += tests/integration/scenario_killed.sh
+EXTRA_DIST += tests/integration/scenario_killed.sh tests/integration/ctl_history_live.sh
 EXTRA_DIST += tests/integration/daemon.sh tests/integration/control_input.sh \
 	tests/integration/daemon_valgrind.sh \
 	tests/integration/control_emfile.sh tests/integration/control_starve.sh \
