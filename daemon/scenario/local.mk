@@ -100,8 +100,8 @@ tests_unit_test_scenario_runner_LDADD = daemon/scenario/libscenario_spec.a \
 # scenario_chan plays reliabd's end of the worker's channel.
 check_PROGRAMS += tests/tools/scenario_chan
 tests_tools_scenario_chan_SOURCES = tests/tools/scenario_chan.c
+# scenario_run.sh is listed in Makefile.am (a test that runs alone).
 TESTS += tests/integration/scenario_cli.sh \
-	tests/integration/scenario_run.sh \
 	tests/integration/scenario_cleanup.sh \
 	tests/integration/scenario_loop.sh \
 	tests/integration/scenario_channel.sh \

@@ -24,8 +24,7 @@ TESTS += tests/integration/daemon_valgrind.sh
 endif
 if LONG_TESTS
 if !SANITIZERS
-# ~25 s of hostile clients: once, in the plain pass.
-TESTS += tests/integration/control_starve.sh
+# (control_starve.sh, ~25 s of hostile clients, is listed in Makefile.am.)
 # 20 kills of the scenario worker, ~60 s: once, in the plain pass.
 TESTS += tests/integration/scenario_killed.sh
 # 11 real shortened runs and a reload, ~70 s: once, in the plain pass.
