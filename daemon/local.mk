@@ -16,7 +16,7 @@ reliabd_SOURCES = \
 	daemon/job.c daemon/scenario/journal.c
 reliabd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) \
 	$(LIBSYSTEMD_CFLAGS)
-reliabd_LDADD = $(RELIAB_LIBS) $(PROTO_LIBS) $(LIBEVENT_LIBS) \
+reliabd_LDADD = $(REPORT_LIBS) $(RELIAB_LIBS) $(PROTO_LIBS) $(LIBEVENT_LIBS) \
 	$(LIBSYSTEMD_LIBS)
 
 check_PROGRAMS += tests/unit/test_backoff
