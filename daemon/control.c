@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -31,7 +32,6 @@
 #define CONTROL_RESERVED 16
 /* The most one other uid may hold. */
 #define CONTROL_PER_UID (CONTROL_MAX_CONNS / 8)
-#define CONTROL_IDLE_S 30
 /* Out of fds: how long accepting pauses before it is tried again. */
 #define CONTROL_RETRY_MS 200
 /* Replies a client has not read: past this, a watcher is dropped and a
@@ -62,7 +62,7 @@ struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn) entry; /* longest idle first */
 	struct reliabd *d;
 	struct bufferevent *bev;
-	struct event *idle;  /* CONTROL_IDLE_S after the last request */
+	struct event *idle;  /* idle_time() after the last request */
 	struct frame frame;
 	enum conn_state state;
 	uid_t uid;           /* the peer's, from SO_PEERCRED */
@@ -83,6 +83,19 @@ static struct conn_list *
 conns(struct reliabd *d)
 {
 	return &((struct control *)d->conns)->conns;
+}
+
+/* [daemon] control_idle_timeout, read at each use so a reload applies
+ * from the next request on. */
+static struct timeval
+idle_time(const struct reliabd *d)
+{
+	uint64_t ms = d->cfg.control_idle_ms;
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	return tv;
 }
 
 static void
@@ -192,7 +205,7 @@ conn_fail(struct ctl_conn *conn, json_int_t id, enum proto_err err,
 static void
 conn_touch(struct ctl_conn *conn)
 {
-	struct timeval idle = { CONTROL_IDLE_S, 0 };
+	struct timeval idle = idle_time(conn->d);
 
 	TAILQ_REMOVE(conns(conn->d), conn, entry);
 	TAILQ_INSERT_TAIL(conns(conn->d), conn, entry);
@@ -324,7 +337,7 @@ static void
 conn_idle_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctl_conn *conn = arg;
-	struct timeval idle = { CONTROL_IDLE_S, 0 };
+	struct timeval idle = idle_time(conn->d);
 
 	(void)fd;
 	(void)what;
@@ -334,7 +347,8 @@ conn_idle_timeout(evutil_socket_t fd, short what, void *arg)
 			evtimer_add(conn->idle, &idle);
 		return;
 	}
-	log_debug("dropping a client idle for %ds", CONTROL_IDLE_S);
+	log_debug("dropping a client idle for %llu ms",
+	    (unsigned long long)conn->d->cfg.control_idle_ms);
 	conn_free(conn);
 }
 
@@ -424,7 +438,7 @@ conn_refuse(int fd, uid_t uid)
 static int
 conn_new(struct reliabd *d, int fd, uid_t uid)
 {
-	struct timeval idle = { CONTROL_IDLE_S, 0 };
+	struct timeval idle = idle_time(d);
 	struct ctl_conn *conn;
 
 	conn = calloc(1, sizeof(*conn));

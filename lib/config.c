@@ -65,6 +65,7 @@ static const struct key_spec daemon_keys[] = {
 	{ "log_level", V_LOGLEVEL, FIELD(config, log_level) },
 	{ "stop_grace", V_DURATION, FIELD(config, stop_grace_ms) },
 	{ "restart_stable", V_DURATION, FIELD(config, restart_stable_ms) },
+	{ "control_idle_timeout", V_DURATION, FIELD(config, control_idle_ms) },
 	{ NULL, V_STR, 0, 0 },
 };
 static const struct key_spec node_keys[] = {
@@ -230,6 +231,7 @@ config_defaults(struct config *cfg)
 	strlcpy_r(cfg->log_level, "info", sizeof(cfg->log_level));
 	cfg->stop_grace_ms = 5000;
 	cfg->restart_stable_ms = 10000;
+	cfg->control_idle_ms = 30000;
 	cfg->proxy_mode = PROXY_MODE_BUILTIN;
 	strlcpy_r(cfg->proxy_api, "127.0.0.1:8474", sizeof(cfg->proxy_api));
 	strlcpy_r(cfg->proxy_metrics, "127.0.0.1:9092",
@@ -590,6 +592,16 @@ handler(void *user, const char *section, const char *key, const char *value)
 			return 0;
 		if (ctx->kind == KIND_DAEMON && strcmp(key, "file_sd") == 0)
 			ctx->file_sd_set = value[0] != '\0';
+		/* Under 1 s a reliabctl on a busy host would be cut off;
+		 * past an hour a dead client holds its slot for long. */
+		if (ctx->kind == KIND_DAEMON &&
+		    strcmp(key, "control_idle_timeout") == 0 &&
+		    (ctx->cfg->control_idle_ms < 1000 ||
+		    ctx->cfg->control_idle_ms > 3600 * 1000)) {
+			cfg_fail(ctx, ctx->lineno, key,
+			    "must be between 1s and 1h");
+			return 0;
+		}
 		return 1;
 	}
 	sec = ctx->extra;

@@ -58,6 +58,7 @@ struct config {
 	char log_level[CONFIG_NAME_MAX];
 	uint64_t stop_grace_ms;
 	uint64_t restart_stable_ms; /* up this long: a death is no quick one */
+	uint64_t control_idle_ms;   /* a control client silent this long is dropped */
 
 	struct config_node nodes[CONFIG_MAX_NODES];
 	size_t nnodes;

@@ -7,8 +7,11 @@ need jq
 B=$top_builddir
 read -r PM <<<"$(free_ports 1)"
 SOCK=$T/ctl.sock
+# A 5 s idle timeout (the default is 30 s), so the idle clients below
+# are dropped within seconds.
 {
 conf_daemon "$SOCK" "$PM"
+echo "control_idle_timeout = 5s"
 cat <<EOF
 [proxy]
 mode = external
@@ -31,11 +34,11 @@ code_of() { jq -r 'select(.ok==false) | .error.code' | head -1; }
 
 # A client that connects and never writes: others are served meanwhile,
 # and it is dropped after the idle timeout.
-poke idle 45 >"$T/idle.out" &
+poke idle 8 >"$T/idle.out" &
 IDLE=$!
-# One that sends a byte every 5 s and never completes a request: idle
-# time counts from the last complete request, so it is dropped too.
-"$top_builddir/tests/tools/ctlhold" "$SOCK" 1 36 5000 >"$T/drip.out" &
+# One that sends a byte every second and never completes a request:
+# idle time counts from the last complete request, so it is dropped too.
+"$top_builddir/tests/tools/ctlhold" "$SOCK" 1 8 1000 >"$T/drip.out" &
 DRIP=$!
 
 expect_code() { # $1 want, $2 what, stdin the request(s)
@@ -88,7 +91,7 @@ wait "$IDLE" || fail "an idle client was not dropped: $(cat "$T/idle.out")"
 alive "idle client"
 pass "idle client dropped"
 wait "$DRIP" || fail "ctlhold: $(cat "$T/drip.out")"
-has 'refused [1-9]' <"$T/drip.out" || fail "a client sending a byte every 5 s was never dropped: $(cat "$T/drip.out")"
+has 'refused [1-9]' <"$T/drip.out" || fail "a client sending a byte every second was never dropped: $(cat "$T/drip.out")"
 pass "a client that never completes a request is dropped though it sends"
 
 # reliabctl: unknown command, prefix, unreachable daemon.

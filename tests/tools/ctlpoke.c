@@ -1,5 +1,7 @@
 /* Pokes reliabd's control socket the way a bad client would.
  *   ctlpoke SOCK send          stdin to the socket; prints reply lines
+ *                              until one a line sent, EOF or 1.5 s
+ *                              of silence
  *   ctlpoke SOCK big BYTES     one line of BYTES bytes; prints the reply
  *   ctlpoke SOCK idle SECS     connects, writes nothing; exit 0 if the
  *                              daemon drops it within SECS
@@ -53,12 +55,13 @@ send_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* Prints what arrives until EOF or `ms` of silence. */
+/* Prints what arrives until EOF, `ms` of silence, or `lines` whole
+ * lines (0: no such end). */
 static size_t
-drain(int fd, int ms)
+drain_lines(int fd, int ms, size_t lines)
 {
 	char buf[65536];
-	size_t total = 0;
+	size_t total = 0, seen = 0;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	while (poll(&p, 1, ms) > 0) {
@@ -68,9 +71,19 @@ drain(int fd, int ms)
 			break;
 		fwrite(buf, 1, (size_t)n, stdout);
 		total += (size_t)n;
+		for (ssize_t i = 0; i < n; i++)
+			seen += buf[i] == '\n';
+		if (lines > 0 && seen >= lines)
+			break;
 	}
 	fflush(stdout);
 	return total;
+}
+
+static size_t
+drain(int fd, int ms)
+{
+	return drain_lines(fd, ms, 0);
 }
 
 int
@@ -84,12 +97,17 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[2], "send") == 0) {
 		char buf[65536];
-		size_t n;
+		size_t n, lines = 0;
 
 		fd = conn(argv[1]);
-		while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+		while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
 			send_all(fd, buf, n);
-		drain(fd, 1500);
+			for (size_t i = 0; i < n; i++)
+				lines += buf[i] == '\n';
+		}
+		/* One reply a request line: no need to wait out the
+		 * silence once they are all in. */
+		drain_lines(fd, 1500, lines);
 		return 0;
 	}
 	if (strcmp(argv[2], "big") == 0 && argc > 3) {
