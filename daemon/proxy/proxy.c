@@ -536,14 +536,14 @@ proxy_populate(struct proxy_set *set, const struct proxy_spec *specs,
 	for (size_t i = 0; i < n; i++) {
 		struct proxy *px = proxy_find(set, specs[i].name);
 
-		if (px && strcmp(px->spec.listen, specs[i].listen) == 0 &&
-		    strcmp(px->spec.upstream, specs[i].upstream) == 0) {
-			struct proxy_spec sp = px->spec;
+		/* Same name and addresses: left as it is, enabled or not and
+		 * its toxics kept, as Toxiproxy 2.x does; re-declaring a lab's
+		 * proxies must not undo a fault in progress. */
+		bool same = px != NULL &&
+		    strcmp(px->spec.listen, specs[i].listen) == 0 &&
+		    strcmp(px->spec.upstream, specs[i].upstream) == 0;
 
-			sp.enabled = specs[i].enabled;
-			if (proxy_apply(px, &sp, err) < 0)
-				break;
-		} else {
+		if (!same) {
 			if (px)
 				proxy_delete(px);
 			px = proxy_create(set, &specs[i], err);

@@ -60,7 +60,8 @@ int proxy_apply(struct proxy *px, const struct proxy_spec *spec,
     struct api_error *err);
 void proxy_delete(struct proxy *px);
 /* POST /populate: each proxy is created, or replaced when its listen or
- * upstream differ, or kept (enabled updated) when they are the same.
+ * upstream differ, or left as it is (enabled, toxics) when they are the
+ * same, as Toxiproxy 2.x does.
  * Returns the resulting proxies' JSON array, or NULL with err. */
 json_t *proxy_populate(struct proxy_set *set, const struct proxy_spec *specs,
     size_t n, struct api_error *err);

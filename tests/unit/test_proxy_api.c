@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "api.h"
 #include "log.h"
@@ -250,6 +251,56 @@ START_TEST(names_off_loop)
 }
 END_TEST
 
+/* POST /populate as Toxiproxy 2.x: a proxy of the same name and
+ * addresses is left as it is (disabled, its toxic kept), one whose
+ * addresses differ is replaced, and proxies not named are not touched. */
+START_TEST(populate_keeps_same)
+{
+	char *s, body[512], listen[64];
+	json_t *j;
+
+	ck_assert_int_eq(req("POST", "/proxies", "{\"name\":\"m\","
+	    "\"listen\":\"127.0.0.1:0\",\"upstream\":\"127.0.0.1:9\"}", &s),
+	    201);
+	j = json_loads(s, 0, NULL);
+	free(s);
+	ck_assert_ptr_nonnull(j);
+	snprintf(listen, sizeof listen, "%s",
+	    json_string_value(json_object_get(j, "listen")));
+	json_decref(j);
+	ck_assert_int_eq(req("POST", "/proxies", "{\"name\":\"other\","
+	    "\"upstream\":\"127.0.0.1:8\"}", NULL), 201);
+	ck_assert_int_eq(req("POST", "/proxies/m/toxics",
+	    "{\"type\":\"latency\",\"attributes\":{\"latency\":5}}", NULL), 200);
+	ck_assert_int_eq(req("POST", "/proxies/m", "{\"enabled\":false}",
+	    NULL), 200);
+	ck_assert_int_eq(req("POST", "/proxies/other/toxics",
+	    "{\"type\":\"timeout\"}", NULL), 200);
+
+	snprintf(body, sizeof body, "[{\"name\":\"m\",\"listen\":\"%s\","
+	    "\"upstream\":\"127.0.0.1:9\",\"enabled\":true}]", listen);
+	ck_assert_int_eq(req("POST", "/populate", body, NULL), 201);
+	ck_assert_int_eq(req("GET", "/proxies/m", NULL, &s), 200);
+	ck_assert_ptr_nonnull(strstr(s, "\"enabled\":false"));
+	ck_assert_ptr_nonnull(strstr(s, "\"latency\":5"));
+	free(s);
+
+	/* Another upstream: replaced, enabled, without the toxic. */
+	snprintf(body, sizeof body, "[{\"name\":\"m\",\"listen\":\"%s\","
+	    "\"upstream\":\"127.0.0.1:7\",\"enabled\":true}]", listen);
+	ck_assert_int_eq(req("POST", "/populate", body, NULL), 201);
+	ck_assert_int_eq(req("GET", "/proxies/m", NULL, &s), 200);
+	ck_assert_ptr_nonnull(strstr(s, "\"enabled\":true"));
+	ck_assert_ptr_nonnull(strstr(s, "\"toxics\":[]"));
+	ck_assert_ptr_nonnull(strstr(s, "\"upstream\":\"127.0.0.1:7\""));
+	free(s);
+	/* The proxy it did not name is as it was. */
+	ck_assert_int_eq(req("GET", "/proxies/other/toxics", NULL, &s), 200);
+	ck_assert_ptr_nonnull(strstr(s, "\"timeout\""));
+	free(s);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -259,6 +310,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, walk);
 	tcase_add_test(tc, names_off_loop);
+	tcase_add_test(tc, populate_keeps_same);
 	suite_add_tcase(s, tc);
 	return s;
 }
