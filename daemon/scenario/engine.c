@@ -133,7 +133,7 @@ engine_new(const struct engine_options *opt, struct metrics_registry *reg,
 	fobs.noticed = on_notice;
 	if (opt->backend)
 		be = *opt->backend;
-	else if (proxy_backend_init(&e->backend, opt->proxy_api,
+	else if (proxy_backend_init(&e->backend, opt->proxy_api, opt->lab,
 	    opt->have_channel ? opt->request : NULL, opt->request_arg, err,
 	    errlen) != 0) {
 		free(e);
@@ -194,6 +194,12 @@ int
 engine_cleanup(struct engine *e)
 {
 	return runner_cleanup(&e->runner);
+}
+
+int
+engine_populate(struct engine *e)
+{
+	return e->opt.backend ? 0 : proxy_backend_populate(&e->backend);
 }
 
 int

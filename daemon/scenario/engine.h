@@ -14,6 +14,7 @@
 #include "runargs.h"
 #include "spec.h"
 
+struct backend_lab;
 struct fault_backend;
 struct metrics_registry;
 struct sampler;
@@ -26,6 +27,9 @@ struct engine_options {
 	const char *loadgen_metrics;   /* "" when not sampling */
 	const char *servers[SPEC_MAX_SERVERS];
 	size_t nservers;
+	/* Which API holds each server, and the proxies this worker creates
+	 * (backend.h); NULL: every server on proxy_api, none created. */
+	const struct backend_lab *lab;
 	const char *nodes[SPEC_MAX_SERVERS];
 	size_t nnodes;
 	int have_channel;
@@ -53,6 +57,9 @@ const struct engine_options *engine_opts(const struct engine *e);
 /* Removes every fault the ledger lists. 0 when the ledger is empty
  * afterwards. */
 int engine_cleanup(struct engine *e);
+/* Creates the proxies the lab declares where this worker creates them
+ * (backend.h). 0, or -1 when an API refused (logged; a run tries again). */
+int engine_populate(struct engine *e);
 
 /* Starts a job; 0, or -1 with an error code (PROTO_E_UNKNOWN_SCENARIO,
  * _BAD_ARGUMENTS, _BUSY) and message. On success `result` (may be NULL)

@@ -145,8 +145,8 @@ reset_proxy(struct faults *f)
 	}
 	f->reset_pending = 0;
 	snprintf(f->notice + used, sizeof f->notice - used, "; %s",
-	    r == TOXI_OK ? "toxics reset on every proxy (POST /reset)" :
-	    "proxy API not running: no toxics to reset");
+	    r == TOXI_OK ? "toxics reset on every proxy (POST /reset on "
+	    "every proxy API)" : "proxy API not running: no toxics to reset");
 	log_warn("%s", f->notice);
 	notice_save(f);
 	if (f->obs.noticed)
@@ -176,13 +176,15 @@ faults_cleanup(struct faults *f)
 		    sizeof err);
 
 		if (r == TOXI_ERROR) {
-			log_warn("cannot remove %s %s on %s: %s",
-			    ledger_kind_text(le.kind), le.toxic, le.server, err);
+			log_warn("cannot remove %s %s on %s (API %s): %s",
+			    ledger_kind_text(le.kind), le.toxic, le.server,
+			    le.api[0] ? le.api : "default", err);
 			i++;
 			continue;
 		}
-		log_info("removed left-over %s %s on %s%s",
+		log_info("removed left-over %s %s on %s (API %s)%s",
 		    ledger_kind_text(le.kind), le.toxic, le.server,
+		    le.api[0] ? le.api : "default",
 		    r == TOXI_UNREACHABLE ? " (proxy not running)" : "");
 		dropped |= ledger_drop(&f->ledger, &le);
 	}
@@ -304,6 +306,9 @@ ledger_note_all(struct faults *f, struct fault_set *s, double wall)
 		if (u->active || u->is_node)
 			continue;
 		u->le.applied = wall;
+		if (f->be.api_of)
+			f->be.api_of(f->be.arg, u->le.server, u->le.api,
+			    sizeof u->le.api);
 		if ((k = ledger_put(&f->ledger, &u->le)) < 0)
 			goto undo;
 		u->ledger_new = k;

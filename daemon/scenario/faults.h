@@ -55,10 +55,15 @@ struct fault_backend {
 	int (*node_restart)(void *arg, const char *node, uint64_t down_ms,
 	    char *err, size_t errlen);
 	void *arg;
-	/* Every toxic on the proxy API removed and every proxy enabled
+	/* Every toxic on every proxy API removed and every proxy enabled
 	 * (Toxiproxy's POST /reset): what a lost ledger leaves. NULL: none
 	 * (the unit tests' fake). Last, so older initializers stay valid. */
 	enum toxi_result (*reset)(void *arg, char *err, size_t errlen);
+	/* The proxy API that holds `server`'s proxy, into api (LEDGER_API_MAX),
+	 * written in its ledger entry before the fault goes there. NULL:
+	 * one API (the unit tests' fake); entries say "". */
+	void (*api_of)(void *arg, const char *server, char *api,
+	    size_t apilen);
 };
 
 /* Told of every unit applied or removed ("apply", "remove"), with the

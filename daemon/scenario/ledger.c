@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "ledger.h"
 #include "log.h"
 #include "util.h"
@@ -42,6 +43,31 @@ copy_field(json_t *o, const char *key, char *dst, size_t size, int required)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
 		    *p == '.'))
+			return -1;
+	strlcpy_r(dst, s, size);
+	return 0;
+}
+
+/* The optional "api": a host:port, kept as written (it goes into URLs:
+ * hostport_parse refuses anything but a host and a port). */
+static int
+copy_api(json_t *o, char *dst, size_t size)
+{
+	json_t *v = json_object_get(o, "api");
+	const char *s;
+	struct hostport hp;
+	char herr[128];
+
+	dst[0] = '\0';
+	if (!v)
+		return 0;
+	s = json_string_value(v);
+	if (!s || strlen(s) >= size ||
+	    hostport_parse(s, &hp, herr, sizeof herr) != 0 || hp.port == 0)
+		return -1;
+	for (const char *p = s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '/' || *p == '?' ||
+		    *p == '#' || *p == '@' || *p == '%')
 			return -1;
 	strlcpy_r(dst, s, size);
 	return 0;
@@ -97,9 +123,10 @@ ledger_parse(struct ledger *l, const char *text, size_t len, char *err,
 		if (copy_field(f, "server", e->server, sizeof e->server, 1) ||
 		    copy_field(f, "toxic", e->toxic, sizeof e->toxic,
 		    e->kind == LEDGER_TOXIC) ||
-		    copy_field(f, "type", e->type, sizeof e->type, 0)) {
+		    copy_field(f, "type", e->type, sizeof e->type, 0) ||
+		    copy_api(f, e->api, sizeof e->api)) {
 			snprintf(err, errlen, "%s: faults[%zu]: bad server, "
-			    "toxic or type", l->path, i);
+			    "toxic, type or api", l->path, i);
 			goto out;
 		}
 		e->applied = json_is_number(ap) ? json_number_value(ap) : 0;
@@ -286,6 +313,11 @@ ledger_write(const struct ledger *l)
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:f}", "kind",
 		    ledger_kind_text(e->kind), "server", e->server, "toxic",
 		    e->toxic, "type", e->type, "applied", e->applied);
+		if (o && e->api[0] &&
+		    json_object_set_new(o, "api", json_string(e->api))) {
+			json_decref(o);
+			o = NULL;
+		}
 		if (!o || json_array_append_new(faults, o)) {
 			log_error("out of memory");
 			goto out;
@@ -331,7 +363,8 @@ out:
 static int
 same(const struct ledger_entry *a, const struct ledger_entry *b)
 {
-	return a->kind == b->kind && strcmp(a->server, b->server) == 0 &&
+	return a->kind == b->kind && strcmp(a->api, b->api) == 0 &&
+	    strcmp(a->server, b->server) == 0 &&
 	    strcmp(a->toxic, b->toxic) == 0;
 }
 

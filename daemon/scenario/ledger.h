@@ -17,8 +17,15 @@ enum ledger_kind {
 };
 const char *ledger_kind_text(enum ledger_kind k);
 
+/* "host:port" of a proxy API, as written in the config (CONFIG_NAME_MAX). */
+#define LEDGER_API_MAX 64
+
 struct ledger_entry {
 	enum ledger_kind kind;
+	/* The proxy API the fault went to, so cleanup reaches it whatever
+	 * the config says now; "" (a ledger older than the field): the
+	 * default API. */
+	char api[LEDGER_API_MAX];
 	char server[64];
 	char toxic[96];
 	char type[32];
@@ -53,7 +60,7 @@ int ledger_parse(struct ledger *l, const char *text, size_t len, char *err,
     size_t errlen);
 /* Adds the entry and writes the file durably. 0 or -1. */
 int ledger_add(struct ledger *l, const struct ledger_entry *e);
-/* Removes the matching entry (server + toxic + kind) and writes. */
+/* Removes the matching entry (api + server + toxic + kind) and writes. */
 int ledger_strike(struct ledger *l, const struct ledger_entry *e);
 /* The same in memory only, for a batch written once (each write costs
  * two fsyncs): put gives 1 if the entry is new, 0 if it was there, -1 if

@@ -126,7 +126,7 @@ fuzz_scenario_SRCS = tests/fuzz/fuzz_scenario.c daemon/scenario/spec.c \
 	daemon/scenario/catalogue.c daemon/scenario/runargs.c \
 	daemon/scenario/promtext.c daemon/scenario/ledger.c \
 	daemon/scenario/verdict.c daemon/scenario/checks.c \
-	lib/duration.c lib/util.c lib/log.c
+	lib/duration.c lib/util.c lib/log.c lib/addr.c
 tests/fuzz/fuzz_scenario: $(fuzz_scenario_SRCS)
 	$(FUZZ_LINK) -I$(top_srcdir)/daemon/scenario $(JANSSON_LIBS) -lm
 EXTRA_DIST += $(fuzz_scenario_SRCS) tests/fuzz/corpus/scenario

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "backend.h"
 #include "commands.h"
 #include "config.h"
 #include "duration.h"
@@ -62,6 +63,9 @@ struct options {
 	const char *run;
 	const char *playlist;
 	struct engine_options eo;
+	struct backend_lab lab;       /* --server, --server-api, --proxy-mode */
+	const char *server_api[SPEC_MAX_SERVERS];
+	size_t nserver_api;
 	struct run_args job;
 	enum mode mode;
 	enum log_level level;
@@ -88,7 +92,13 @@ usage(FILE *f)
 "  --loadgen-metrics=HOST:PORT  the loadgen to sample for verdicts\n"
 "                          (default 127.0.0.1:9090; empty: no sampling)\n"
 "  --control-socket=PATH   reliabd's control socket (informational)\n"
-"  --server=NAME           a server (a proxy in the API); repeatable\n"
+"  --server=NAME[=LISTEN,UPSTREAM]  a server (a proxy in the API), with\n"
+"                          its addresses when this worker creates it;\n"
+"                          repeatable\n"
+"  --server-api=NAME=HOST:PORT  the Toxiproxy API that holds NAME's\n"
+"                          proxy (default: --proxy-api); repeatable\n"
+"  --proxy-mode=builtin|external  external: no reliabd-proxy serves\n"
+"                          --proxy-api; its proxies are created here\n"
 "  --node=NAME             a managed memcached node; repeatable\n"
 "  --run=NAME[,NAME...]|all  run these scenarios, then exit (0: all\n"
 "                          succeeded, 1: a run failed or was aborted)\n"
@@ -154,7 +164,8 @@ parse_options(int argc, char **argv, struct options *o)
 		O_METRICS = 256, O_PROXY_API, O_STATE_DIR, O_SCENARIO_DIR,
 		O_CATALOGUE_DIR, O_LOADGEN, O_CONTROL, O_SERVER, O_NODE,
 		O_RUN, O_PLAYLIST, O_LOOP, O_FOREVER, O_STAB, O_TEST, O_REC,
-		O_CLEANUP, O_LIST, O_CHECK, O_LOG, O_HELP,
+		O_CLEANUP, O_LIST, O_CHECK, O_LOG, O_HELP, O_SERVER_API,
+		O_PROXY_MODE,
 	};
 	static const struct option longopts[] = {
 		{"metrics", required_argument, NULL, O_METRICS},
@@ -165,6 +176,8 @@ parse_options(int argc, char **argv, struct options *o)
 		{"loadgen-metrics", required_argument, NULL, O_LOADGEN},
 		{"control-socket", required_argument, NULL, O_CONTROL},
 		{"server", required_argument, NULL, O_SERVER},
+		{"server-api", required_argument, NULL, O_SERVER_API},
+		{"proxy-mode", required_argument, NULL, O_PROXY_MODE},
 		{"node", required_argument, NULL, O_NODE},
 		{"run", required_argument, NULL, O_RUN},
 		{"playlist", required_argument, NULL, O_PLAYLIST},
@@ -182,6 +195,7 @@ parse_options(int argc, char **argv, struct options *o)
 	};
 	int c, check = 0;
 	uint64_t n;
+	char err[256];
 
 	opterr = 0;
 	optind = 1;
@@ -214,8 +228,24 @@ parse_options(int argc, char **argv, struct options *o)
 			o->control_socket = optarg;
 			break;
 		case O_SERVER:
-			add_name("server", optarg, o->eo.servers,
-			    &o->eo.nservers);
+			if (backend_lab_add_server(&o->lab, optarg, err,
+			    sizeof err) != 0)
+				bad("server", err);
+			for (size_t i = 0; i < o->lab.n; i++)
+				add_name("server", o->lab.servers[i].name,
+				    o->eo.servers, &o->eo.nservers);
+			break;
+		case O_SERVER_API:
+			/* Applied once every --server is known. */
+			if (o->nserver_api == SPEC_MAX_SERVERS)
+				bad("server-api", "too many");
+			o->server_api[o->nserver_api++] = optarg;
+			break;
+		case O_PROXY_MODE:
+			if (strcmp(optarg, "builtin") != 0 &&
+			    strcmp(optarg, "external") != 0)
+				bad("proxy-mode", "builtin or external");
+			o->lab.external = strcmp(optarg, "external") == 0;
 			break;
 		case O_NODE:
 			add_name("node", optarg, o->eo.nodes, &o->eo.nnodes);
@@ -283,6 +313,11 @@ parse_options(int argc, char **argv, struct options *o)
 		    argv[optind]);
 		exit(2);
 	}
+	for (size_t i = 0; i < o->nserver_api; i++)
+		if (backend_lab_set_api(&o->lab, o->server_api[i], err,
+		    sizeof err) != 0)
+			bad("server-api", err);
+	o->eo.lab = &o->lab;
 	if (o->run && o->playlist)
 		bad("run", "not with --playlist");
 	if (check)
@@ -498,6 +533,9 @@ serve(struct options *o, struct worker *w, struct scenario_worker *sw)
 	if (engine_cleanup(sw->e) != 0)
 		log_warn("some faults in the ledger could not be removed yet; "
 		    "retrying");
+	/* The clients need the proxies before any run: created now, and
+	 * again at each run (a proxy API may have restarted empty). */
+	(void)engine_populate(sw->e);
 	if (worker_serve_metrics(w, o->metrics, reg, NULL, err,
 	    sizeof err) != 0) {
 		log_error("--metrics=%s: %s", o->metrics, err);

@@ -71,6 +71,7 @@ request(struct toxi *t, const char *method, const char *path,
 	CURLcode rc;
 
 	*status = 0;
+	t->last_status = 0;
 	http_body_reset(b);
 	snprintf(url, sizeof url, "%s%s", t->base, path);
 	if (t->quiet_ms && now_mono_ms() < t->quiet_until) {
@@ -123,6 +124,7 @@ request(struct toxi *t, const char *method, const char *path,
 		    TOXI_ERROR;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	t->last_status = *status;
 	return TOXI_OK;
 }
 
@@ -254,6 +256,24 @@ toxi_reset(struct toxi *t, char *err, size_t errlen)
 
 	r = call(t, "POST", "/reset", NULL, &status, err, errlen);
 	if (r == TOXI_OK && status != 200 && status != 204)
+		r = TOXI_ERROR;
+	return r;
+}
+
+enum toxi_result
+toxi_populate(struct toxi *t, json_t *proxies, char *err, size_t errlen)
+{
+	char *text = json_dumps(proxies, JSON_COMPACT);
+	long status;
+	enum toxi_result r;
+
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return TOXI_ERROR;
+	}
+	r = call(t, "POST", "/populate", text, &status, err, errlen);
+	free(text);
+	if (r == TOXI_OK && status != 200 && status != 201)
 		r = TOXI_ERROR;
 	return r;
 }

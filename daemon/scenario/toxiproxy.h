@@ -35,6 +35,7 @@ struct toxi {
 	int version_known;
 	uint64_t quiet_ms;        /* current quiet window; 0: answering */
 	uint64_t quiet_until;     /* monotonic ms: fail fast before this */
+	long last_status;         /* the last call's HTTP status; 0: none */
 };
 
 /* `api` is host:port. 0 or -1. */
@@ -56,6 +57,12 @@ enum toxi_result toxi_set_enabled(struct toxi *t, const char *proxy,
     int enabled, char *err, size_t errlen);
 /* POST /reset: every toxic removed and every proxy enabled. */
 enum toxi_result toxi_reset(struct toxi *t, char *err, size_t errlen);
+/* POST /populate with `proxies`, a JSON array of {name, listen, upstream,
+ * enabled} (not stolen): each created, or replaced when its addresses
+ * differ; one with the same name and addresses is left as it is, and
+ * proxies not named are not touched (Toxiproxy 2.x). 200 or 201. */
+enum toxi_result toxi_populate(struct toxi *t, json_t *proxies, char *err,
+    size_t errlen);
 
 
 #endif

@@ -71,7 +71,7 @@ fake_reset(void *arg, char *err, size_t errlen)
 }
 
 static const struct fault_backend fake = { fake_apply, fake_undo,
-	fake_restart, NULL, fake_reset };
+	fake_restart, NULL, fake_reset, NULL };
 
 /* A small catalogue: a 1 ms stabilization is over at the first tick
  * after a short sleep, so a started run applies its faults before it is

@@ -149,6 +149,60 @@ START_TEST(test_ledger_corrupt)
 }
 END_TEST
 
+/* Each entry says which proxy API its fault went to; a ledger written
+ * before the field still loads (its entries mean the default API). */
+START_TEST(test_ledger_api)
+{
+	struct ledger *l = malloc(sizeof *l), *l2 = malloc(sizeof *l2);
+	struct ledger_entry a = entry(LEDGER_TOXIC, "memcache1", "t-a");
+	struct ledger_entry b = a;
+	char err[256], path[128];
+	FILE *f;
+
+	snprintf(a.api, sizeof a.api, "127.0.0.1:18474");
+	snprintf(b.api, sizeof b.api, "[::1]:28474");
+	ck_assert_int_eq(ledger_open(l, dir, err, sizeof err), 0);
+	ck_assert_int_eq(ledger_add(l, &a), 0);
+	/* The same toxic on another API is another fault. */
+	ck_assert_int_eq(ledger_add(l, &b), 0);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_int_eq(ledger_open(l2, dir, err, sizeof err), 0);
+	ck_assert_uint_eq(l2->n, 2);
+	ck_assert_str_eq(l2->e[0].api, "127.0.0.1:18474");
+	ck_assert_str_eq(l2->e[1].api, "[::1]:28474");
+	ck_assert_int_eq(ledger_strike(l, &b), 0);
+	ck_assert_int_eq(ledger_open(l2, dir, err, sizeof err), 0);
+	ck_assert_uint_eq(l2->n, 1);
+	ck_assert_str_eq(l2->e[0].api, "127.0.0.1:18474");
+
+	/* An old ledger: no "api". */
+	snprintf(path, sizeof path, "%s/ledger.json", dir);
+	f = fopen(path, "w");
+	fputs("{\"faults\":[{\"kind\":\"toxic\",\"server\":\"memcache1\","
+	    "\"toxic\":\"x\",\"type\":\"latency\",\"applied\":1.5}]}", f);
+	fclose(f);
+	ck_assert_int_eq(ledger_open(l2, dir, err, sizeof err), 0);
+	ck_assert_uint_eq(l2->n, 1);
+	ck_assert_str_eq(l2->e[0].api, "");
+
+	/* An api that is no host:port (it goes into a URL) is refused. */
+	static const char *const bad[] = { "\"x\"", "\"h:0\"",
+		"\"a/b:1\"", "\"h:1/x\"", "7", "\"\"",
+		"\"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh:1\"" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		f = fopen(path, "w");
+		fprintf(f, "{\"faults\":[{\"kind\":\"toxic\",\"server\":"
+		    "\"m\",\"toxic\":\"x\",\"api\":%s}]}", bad[i]);
+		fclose(f);
+		ck_assert_msg(ledger_open(l2, dir, err, sizeof err) == -1,
+		    "api %s accepted", bad[i]);
+		ck_assert_ptr_nonnull(strstr(err, "api"));
+	}
+	free(l);
+	free(l2);
+}
+END_TEST
+
 START_TEST(test_journal)
 {
 	json_t *rec = json_pack("{s:s,s:s,s:f}", "id", "r-1", "status",
@@ -282,6 +336,7 @@ main(void)
 	tcase_add_test(tc, test_ledger_roundtrip);
 	tcase_add_test(tc, test_ledger_batch);
 	tcase_add_test(tc, test_ledger_corrupt);
+	tcase_add_test(tc, test_ledger_api);
 	tcase_add_test(tc, test_journal);
 	tcase_add_test(tc, test_version);
 	tcase_add_test(tc, test_faultmap);

@@ -168,7 +168,7 @@ static void
 lab_up(void)
 {
 	struct fault_backend be = { fake_apply, fake_undo, fake_restart,
-		NULL, fake_reset };
+		NULL, fake_reset, NULL };
 	char err[256];
 
 	memset(&px, 0, sizeof px);
@@ -462,7 +462,7 @@ END_TEST
 START_TEST(test_ledger_at_start)
 {
 	struct fault_backend be = { fake_apply, fake_undo, fake_restart,
-		NULL, fake_reset };
+		NULL, fake_reset, NULL };
 	char err[256];
 
 	/* A ledger left by an earlier life: the machine starts cleaning. */
@@ -488,7 +488,7 @@ static void
 unreadable_ledger(int as_dir, const char *aside)
 {
 	struct fault_backend be = { fake_apply, fake_undo, fake_restart,
-		NULL, fake_reset };
+		NULL, fake_reset, NULL };
 	char err[256], path[128];
 	struct stat st;
 	FILE *f;
