@@ -22,18 +22,13 @@ if !SANITIZERS
 # valgrind and ASan do not mix: the sanitizer build has its own checks.
 TESTS += tests/integration/daemon_valgrind.sh
 endif
-if LONG_TESTS
-if !SANITIZERS
-# (control_starve.sh, ~25 s of hostile clients, is listed in Makefile.am.)
-# 20 kills of the scenario worker, ~60 s: once, in the plain pass.
-TESTS += tests/integration/scenario_killed.sh
-# 11 real shortened runs and a reload, ~70 s: once, in the plain pass.
-TESTS += tests/integration/ctl_history_live.sh
-# Issue 12's verdicts end to end, two labs each (~35 s): plain pass only.
-TESTS += tests/integration/verdict_loss_latency.sh \
-	tests/integration/verdict_partition.sh
-endif
-endif
+# Long tests, in the plain pass only, listed in Makefile.am (the verdict
+# tests and control_starve run alone; the longest shared ones start
+# first): control_starve.sh (~25 s of hostile clients),
+# scenario_killed.sh (20 kills of the scenario worker),
+# ctl_history_live.sh (11 real shortened runs and a reload),
+# verdict_loss_latency.sh and verdict_partition.sh (issue 12's verdicts
+# end to end, two labs each).
 EXTRA_DIST += tests/integration/verdict_lib.sh \
 	tests/integration/verdict_loss_latency.sh \
 	tests/integration/verdict_partition.sh
