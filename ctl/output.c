@@ -40,6 +40,33 @@ print_hello(const json_t *r)
 	    (long long)json_integer_value(json_object_get(r, "pid")));
 }
 
+/* Several clients: a line each, with last second's load when running. */
+static void
+print_clients(const json_t *clients)
+{
+	const json_t *cl;
+	char ops[32], errs[32];
+	size_t i;
+
+	printf("%-16s %-9s %-9s %-8s %s\n", "CLIENT", "STATE", "OPS/S",
+	    "ERRORS", "METRICS");
+	json_array_foreach(clients, i, cl) {
+		const json_t *load = json_object_get(cl, "load");
+
+		if (json_is_object(load)) {
+			snprintf(ops, sizeof(ops), "%.0f", num(load,
+			    "ops_rate"));
+			snprintf(errs, sizeof(errs), "%.2f%%",
+			    100.0 * num(load, "error_rate"));
+		} else {
+			snprintf(ops, sizeof(ops), "-");
+			snprintf(errs, sizeof(errs), "-");
+		}
+		printf("%-16s %-9s %-9s %-8s %s\n", str(cl, "name", "?"),
+		    str(cl, "state", "?"), ops, errs, str(cl, "metrics", "-"));
+	}
+}
+
 void
 print_status(const json_t *r)
 {
@@ -73,7 +100,9 @@ print_status(const json_t *r)
 		    str(c, "last_exit", "-"), str(c, "metrics", "-"));
 	}
 	printf("\n");
-	if (json_is_object(load))
+	if (json_array_size(json_object_get(r, "clients")) > 1)
+		print_clients(json_object_get(r, "clients"));
+	else if (json_is_object(load))
 		printf("load: %.0f ops/s, %.2f%% errors\n", num(load, "ops_rate"),
 		    100.0 * num(load, "error_rate"));
 	else
@@ -190,6 +219,17 @@ void
 print_show(const json_t *r)
 {
 	report_print(stdout, json_object_get(r, "run"));
+}
+
+void
+print_load(const json_t *r)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)json_object_get(r, "clients"), k, v)
+		printf("load %s: %s is %s\n", str(r, "action", "?"), k,
+		    json_string_value(v) ? json_string_value(v) : "?");
 }
 
 void

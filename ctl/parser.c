@@ -145,12 +145,15 @@ static int
 parse_load(const struct ctl_cmd *cmd, int argc, char **argv,
     struct ctl_request *req)
 {
-	if (argc != 1 ||
-	    (strcmp(argv[0], "start") != 0 && strcmp(argv[0], "stop") != 0)) {
+	if (argc < 1 || argc > 2 ||
+	    (strcmp(argv[0], "start") != 0 && strcmp(argv[0], "stop") != 0) ||
+	    (argc == 2 && argv[1][0] == '-')) {
 		fprintf(stderr, "reliabctl: load: expected %s\n", cmd->usage);
 		return -1;
 	}
 	json_object_set_new(req->args, "action", json_string(argv[0]));
+	if (argc == 2)
+		json_object_set_new(req->args, "name", json_string(argv[1]));
 	return 0;
 }
 
@@ -196,7 +199,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ .name = "status", .proto = "status", .usage = "",
 	    .help = "children, load and the current run",
 	    .detail = "The daemon's state; each child's kind, state, pid,\n"
-		"uptime, restarts and last exit; the load; the current run.",
+		"uptime, restarts and last exit; the load (with several\n"
+		"clients, each one's state, ops/s, errors and metrics);\n"
+		"the current run.",
 	    .parse = no_args, .print = print_status },
 	{ .name = "list", .proto = "list", .usage = "",
 	    .help = "the scenarios that can run",
@@ -238,10 +243,12 @@ const struct ctl_cmd ctl_cmds[] = {
 	    .detail = "As SIGHUP: a config with an error is refused and the\n"
 		"running one kept.",
 	    .parse = no_args, .print = print_reload },
-	{ .name = "load", .proto = "load", .usage = "start|stop",
-	    .help = "start or stop the load generator",
-	    .detail = "A stopped load generator stays stopped until started.",
-	    .parse = parse_load, .print = print_generic },
+	{ .name = "load", .proto = "load", .usage = "start|stop [CLIENT]",
+	    .help = "start or stop the clients' load generators",
+	    .detail = "Every client's load generator, or only CLIENT's (a\n"
+		"[loadgen NAME] section's NAME; \"default\" for [loadgen]).\n"
+		"A stopped one stays stopped until started.",
+	    .parse = parse_load, .print = print_load },
 	{ .name = "node-restart", .proto = "node-restart",
 	    .usage = "NAME [--down D]",
 	    .help = "kill a managed memcached node, start it after D",

@@ -99,6 +99,7 @@ void print_reload(const json_t *r);
 void print_runs(const json_t *r);
 void print_show(const json_t *r);
 void print_generic(const json_t *r);
+void print_load(const json_t *r);
 void print_event(const json_t *ev);
 
 /* fmt.c: figures for people; each writes "-" for NaN (not known). */

@@ -134,6 +134,18 @@ child_find_kind(struct reliabd *d, enum kind kind)
 }
 
 struct child *
+child_find_client(struct reliabd *d, const char *name)
+{
+	struct child *c;
+
+	TAILQ_FOREACH(c, &d->children, entry)
+		if (c->kind == KIND_LOADGEN && !c->removed &&
+		    strcmp(c->client, name) == 0)
+			return c;
+	return NULL;
+}
+
+struct child *
 child_find_pid(struct reliabd *d, pid_t pid)
 {
 	struct child *c;
@@ -538,5 +550,7 @@ child_status_json(const struct child *c)
 		json_object_set_new(o, "metrics", json_string(c->metrics_addr));
 	else
 		json_object_set_new(o, "metrics", json_null());
+	if (c->kind == KIND_LOADGEN)
+		json_object_set_new(o, "client", json_string(c->client));
 	return o;
 }

@@ -1,9 +1,43 @@
-/* status: the daemon, each child, the load and the current run. */
+/* status: the daemon, each child, every client's load and the current
+ * run. */
 #include <unistd.h>
 
 #include "ac-config.h"
 #include "reliabd.h"
 #include "util.h"
+
+/* Every client: its name, loadgen, state, metrics and last second's
+ * load (null unless running). The first is the one `load` shows: the
+ * client "default", or the first configured, as the scenario worker
+ * samples. */
+static json_t *
+clients_json(struct reliabd *d, struct child **sampled)
+{
+	json_t *arr = json_array();
+	struct child *c;
+
+	*sampled = child_find_client(d, CONFIG_DEFAULT_CLIENT);
+	TAILQ_FOREACH(c, &d->children, entry) {
+		json_t *o;
+
+		if (c->kind != KIND_LOADGEN || c->removed)
+			continue;
+		if (*sampled == NULL)
+			*sampled = c;
+		o = json_pack("{s:s, s:s, s:s, s:s}", "name", c->client,
+		    "child", c->name, "state", child_state_text(c->state),
+		    "metrics", c->metrics_live[0] ? c->metrics_live
+						  : c->metrics_addr);
+		if (o == NULL)
+			continue;
+		if (c->last_stats && c->state == CHILD_RUNNING)
+			json_object_set(o, "load", c->last_stats);
+		else
+			json_object_set_new(o, "load", json_null());
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
 
 static json_t *
 cmd_status(struct cmd_ctx *ctx, json_t *args)
@@ -26,7 +60,7 @@ cmd_status(struct cmd_ctx *ctx, json_t *args)
 		    "out of memory");
 	TAILQ_FOREACH(c, &d->children, entry)
 		json_array_append_new(children, child_status_json(c));
-	lg = child_find_kind(d, KIND_LOADGEN);
+	json_object_set_new(res, "clients", clients_json(d, &lg));
 	if (lg && lg->last_stats && lg->state == CHILD_RUNNING)
 		json_object_set(res, "load", lg->last_stats);
 	else

@@ -111,11 +111,30 @@ dmetrics_child(struct reliabd *d, struct child *c)
 	}
 }
 
+/* A client's loadgen also carries client="NAME": every client exports
+ * the same metric names, told apart by this target label. */
 static json_t *
-target(const char *addr, const char *worker)
+target(const char *addr, const struct child *c)
 {
-	return json_pack("{s:[s], s:{s:s, s:s}}", "targets", addr, "labels",
-	    "job", "reliabd", "worker", worker);
+	json_t *t = json_pack("{s:[s], s:{s:s, s:s}}", "targets", addr,
+	    "labels", "job", "reliabd", "worker", c ? c->name : "reliabd");
+
+	if (t != NULL && c != NULL && c->kind == KIND_LOADGEN)
+		json_object_set_new(json_object_get(t, "labels"), "client",
+		    json_string(c->client));
+	return t;
+}
+
+/* A configured port 0 is a port the worker has not told yet: nothing
+ * to scrape there. */
+static int
+addr_known(const char *addr)
+{
+	struct hostport hp;
+	char e[64];
+
+	return addr[0] != '\0' &&
+	    (hostport_parse(addr, &hp, e, sizeof(e)) < 0 || hp.port != 0);
 }
 
 /* Written whole to a temporary file and renamed, so Prometheus never
@@ -139,14 +158,14 @@ filesd_write(struct reliabd *d)
 		    d->cfg.state_dir);
 	json_array_append_new(arr, target(d->metrics_live[0] ? d->metrics_live
 							      : d->cfg.metrics,
-					"reliabd"));
+					NULL));
 	TAILQ_FOREACH(c, &d->children, entry) {
 		const char *addr = c->metrics_live[0] ? c->metrics_live
 						      : c->metrics_addr;
 
-		if (addr[0] && c->state != CHILD_STOPPED &&
+		if (addr_known(addr) && c->state != CHILD_STOPPED &&
 		    c->state != CHILD_FATAL)
-			json_array_append_new(arr, target(addr, c->name));
+			json_array_append_new(arr, target(addr, c));
 	}
 	s = json_dumps(arr, JSON_INDENT(2));
 	json_decref(arr);

@@ -63,6 +63,7 @@ struct child {
 	char **argv;                 /* argv[0] is the program's path */
 	char metrics_addr[CONFIG_NAME_MAX]; /* configured; "" for nodes */
 	char metrics_live[CONFIG_NAME_MAX]; /* as the worker reported it */
+	char client[CONFIG_NAME_MAX]; /* a loadgen's client name, else "" */
 
 	enum child_state state;      /* child_set_state() alone writes it */
 	int want_up;                 /* what the operator wants */
@@ -118,6 +119,9 @@ void child_reaped(struct child *c, int status);
 struct child *child_find(struct reliabd *d, const char *name);
 struct child *child_find_kind(struct reliabd *d, enum kind kind);
 struct child *child_find_pid(struct reliabd *d, pid_t pid);
+/* The loadgen of client `name` ("default" for [loadgen]), not one a
+ * reload dropped; NULL when there is none. */
+struct child *child_find_client(struct reliabd *d, const char *name);
 json_t *child_status_json(const struct child *c);
 /* "exit 3", "signal 9 (Killed)": a waitpid status for people. */
 void child_exit_text(int status, char *buf, size_t len);

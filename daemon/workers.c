@@ -101,10 +101,12 @@ nomem:
 	return NULL;
 }
 
-/* argv[0] (the worker's path) followed by its options from the config. */
+/* argv[0] (the worker's path) followed by its options from the config
+ * (client cl's for a loadgen). */
 static char **
 worker_argv(const struct config *cfg, enum kind kind,
-    const char *extra, char *err, size_t errlen)
+    const struct config_client_ref *cl, const char *extra, char *err,
+    size_t errlen)
 {
 	char **opts, **argv;
 	char path[CONFIG_VALUE_MAX * 2];
@@ -118,7 +120,8 @@ worker_argv(const struct config *cfg, enum kind kind,
 		    path, strerror(errno));
 		return NULL;
 	}
-	opts = config_worker_argv(cfg, kind);
+	opts = cl != NULL ? config_client_argv(cfg, cl)
+			  : config_worker_argv(cfg, kind);
 	if (opts == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -143,7 +146,7 @@ nomem:
 	return NULL;
 }
 
-static int
+static struct child *
 add_child(struct reliabd *d, struct child_list *out, const char *name,
     enum kind kind, char **argv, const char *metrics, char *err,
     size_t errlen)
@@ -151,14 +154,43 @@ add_child(struct reliabd *d, struct child_list *out, const char *name,
 	struct child *c;
 
 	if (argv == NULL)
-		return -1;
+		return NULL;
 	c = child_new(d, name, kind, argv, metrics);
 	if (c == NULL) {
 		config_argv_free(argv);
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
 	TAILQ_INSERT_TAIL(out, c, entry);
+	return c;
+}
+
+/* One loadgen per client: "loadgen" for the client "default" (as before
+ * there were several), "loadgen:NAME" for the others (':' is in no
+ * config name, so it cannot clash with a node). */
+static int
+add_clients(struct reliabd *d, const struct config *cfg,
+    struct child_list *out, char *err, size_t errlen)
+{
+	struct config_client_ref cl[CONFIG_MAX_CLIENTS];
+	size_t n = config_clients(cfg, cl);
+
+	for (size_t i = 0; i < n; i++) {
+		char name[CONFIG_NAME_MAX + 16];
+		struct child *c;
+
+		if (strcmp(cl[i].name, CONFIG_DEFAULT_CLIENT) == 0)
+			strlcpy_r(name, kind_text(KIND_LOADGEN), sizeof(name));
+		else
+			snprintf(name, sizeof(name), "%s:%s",
+			    kind_text(KIND_LOADGEN), cl[i].name);
+		c = add_child(d, out, name, KIND_LOADGEN,
+		    worker_argv(cfg, KIND_LOADGEN, &cl[i], NULL, err, errlen),
+		    cl[i].metrics, err, errlen);
+		if (c == NULL)
+			return -1;
+		strlcpy_r(c->client, cl[i].name, sizeof(c->client));
+	}
 	return 0;
 }
 
@@ -170,22 +202,19 @@ workers_build(struct reliabd *d, const struct config *cfg,
 	for (size_t i = 0; i < cfg->nnodes; i++)
 		if (add_child(d, out, cfg->nodes[i].name, KIND_NODE,
 			node_argv(&cfg->nodes[i], err, errlen), NULL, err,
-			errlen) < 0)
+			errlen) == NULL)
 			goto fail;
 	if (cfg->proxy_mode == PROXY_MODE_BUILTIN &&
 	    add_child(d, out, "proxy", KIND_PROXY,
-		worker_argv(cfg, KIND_PROXY, NULL, err, errlen),
-		cfg->proxy_metrics, err, errlen) < 0)
+		worker_argv(cfg, KIND_PROXY, NULL, NULL, err, errlen),
+		cfg->proxy_metrics, err, errlen) == NULL)
 		goto fail;
-	if (cfg->loadgen_enabled &&
-	    add_child(d, out, "loadgen", KIND_LOADGEN,
-		worker_argv(cfg, KIND_LOADGEN, NULL, err, errlen),
-		cfg->loadgen_metrics, err, errlen) < 0)
+	if (add_clients(d, cfg, out, err, errlen) < 0)
 		goto fail;
 	if (cfg->scenario_enabled &&
 	    add_child(d, out, "scenario", KIND_SCENARIO,
-		worker_argv(cfg, KIND_SCENARIO, NULL, err, errlen),
-		cfg->scenario_metrics, err, errlen) < 0)
+		worker_argv(cfg, KIND_SCENARIO, NULL, NULL, err, errlen),
+		cfg->scenario_metrics, err, errlen) == NULL)
 		goto fail;
 	return 0;
 fail:
@@ -207,7 +236,8 @@ workers_cleanup_faults(const struct config *cfg)
 
 	if (!cfg->scenario_enabled)
 		return;
-	argv = worker_argv(cfg, KIND_SCENARIO, "--cleanup", err, sizeof(err));
+	argv = worker_argv(cfg, KIND_SCENARIO, NULL, "--cleanup", err,
+	    sizeof(err));
 	if (argv == NULL) {
 		log_warn("cannot clean up faults: %s", err);
 		return;

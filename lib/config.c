@@ -91,6 +91,11 @@ static const struct key_spec loadgen_keys[] = {
 	{ "metrics", V_ADDR, FIELD(config, loadgen_metrics) },
 	{ NULL, V_STR, 0, 0 },
 };
+static const struct key_spec client_keys[] = {
+	{ "enabled", V_BOOL, FIELD(config_client, enabled) },
+	{ "metrics", V_ADDR, FIELD(config_client, metrics) },
+	{ NULL, V_STR, 0, 0 },
+};
 static const struct key_spec scenario_keys[] = {
 	{ "enabled", V_BOOL, FIELD(config, scenario_enabled) },
 	{ "metrics", V_ADDR, FIELD(config, scenario_metrics) },
@@ -259,6 +264,141 @@ section_end(struct parse_ctx *ctx)
 		cfg_fail(ctx, ctx->sect_line, "listen", "missing");
 }
 
+/* A [loadgen NAME] header: a client of its own. */
+static void
+client_begin(struct parse_ctx *ctx, const char *name, size_t nlen)
+{
+	struct config *cfg = ctx->cfg;
+	size_t have = cfg->nclients +
+	    ((ctx->sections_seen & (1u << KIND_LOADGEN)) != 0);
+	struct config_client *cl;
+
+	for (size_t i = 0; i < cfg->nclients; i++)
+		if (strlen(cfg->clients[i].name) == nlen &&
+		    memcmp(cfg->clients[i].name, name, nlen) == 0) {
+			cfg_fail(ctx, ctx->lineno, NULL,
+			    "duplicate client name");
+			return;
+		}
+	if (have >= CONFIG_MAX_CLIENTS) {
+		cfg_fail(ctx, ctx->lineno, NULL, "too many clients (at most "
+		    "%d [loadgen] sections in all)", CONFIG_MAX_CLIENTS);
+		return;
+	}
+	cl = &cfg->clients[cfg->nclients++];
+	memset(cl, 0, sizeof(*cl));
+	memcpy(cl->name, name, nlen);
+	cl->enabled = 1;
+	strlcpy_r(cl->metrics, "127.0.0.1:0", sizeof(cl->metrics));
+	cl->line = ctx->lineno;
+	ctx->base = cl;
+	ctx->keys = client_keys;
+	ctx->extra = &cl->opts;
+}
+
+/* Two metrics addresses that cannot both be bound: the same port on the
+ * same host, or on a wildcard. Port 0 picks a free port: never. */
+static bool
+metrics_clash(const char *a, const char *b)
+{
+	struct hostport ha, hb;
+	char e[128];
+
+	if (hostport_parse(a, &ha, e, sizeof(e)) < 0 ||
+	    hostport_parse(b, &hb, e, sizeof(e)) < 0 || ha.port == 0 ||
+	    ha.port != hb.port)
+		return false;
+	return strcmp(ha.host, hb.host) == 0 ||
+	    strcmp(ha.host, "0.0.0.0") == 0 || strcmp(ha.host, "::") == 0 ||
+	    strcmp(hb.host, "0.0.0.0") == 0 || strcmp(hb.host, "::") == 0;
+}
+
+/* Once every section is read: with [loadgen NAME] sections and no
+ * [loadgen], there is no client "default"; no two clients share a
+ * metrics port; the client the scenario worker samples has a fixed one
+ * (its argv is written before any loadgen reports a chosen port). */
+static void
+clients_end(struct parse_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	struct config_client_ref refs[CONFIG_MAX_CLIENTS];
+	size_t n;
+
+	if (cfg->nclients > 0 &&
+	    !(ctx->sections_seen & (1u << KIND_LOADGEN)))
+		cfg->loadgen_enabled = 0;
+	n = config_clients(cfg, refs);
+	ctx->kind = KIND_LOADGEN;
+	for (size_t i = 0; i < cfg->nclients; i++) {
+		const struct config_client *cl = &cfg->clients[i];
+
+		if (!cl->enabled)
+			continue;
+		snprintf(ctx->label, sizeof(ctx->label), "[loadgen %s]",
+		    cl->name);
+		for (size_t j = 0; j < n; j++) {
+			if (refs[j].name == cl->name)
+				break;
+			if (metrics_clash(cl->metrics, refs[j].metrics)) {
+				cfg_fail(ctx, cl->line, "metrics", "%s: the "
+				    "client \"%s\" listens there too",
+				    cl->metrics, refs[j].name);
+				return;
+			}
+		}
+	}
+	if (n > 0 && cfg->scenario_enabled &&
+	    strcmp(refs[0].name, CONFIG_DEFAULT_CLIENT) != 0) {
+		const struct config_client *cl = NULL;
+		struct hostport hp;
+		char e[128];
+
+		for (size_t i = 0; i < cfg->nclients && cl == NULL; i++)
+			if (cfg->clients[i].enabled)
+				cl = &cfg->clients[i];
+		if (cl != NULL &&
+		    hostport_parse(cl->metrics, &hp, e, sizeof(e)) == 0 &&
+		    hp.port == 0) {
+			snprintf(ctx->label, sizeof(ctx->label),
+			    "[loadgen %s]", cl->name);
+			cfg_fail(ctx, cl->line, "metrics", "the scenario "
+			    "worker samples this client (there is no "
+			    "[loadgen]): give it a port of its own, not 0");
+		}
+	}
+}
+
+size_t
+config_clients(const struct config *cfg, struct config_client_ref *out)
+{
+	size_t n = 0;
+
+	if (cfg->loadgen_enabled)
+		out[n++] = (struct config_client_ref){
+			.name = CONFIG_DEFAULT_CLIENT,
+			.metrics = cfg->loadgen_metrics,
+			.opts = &cfg->loadgen,
+		};
+	for (size_t i = 0; i < cfg->nclients && n < CONFIG_MAX_CLIENTS; i++)
+		if (cfg->clients[i].enabled)
+			out[n++] = (struct config_client_ref){
+				.name = cfg->clients[i].name,
+				.metrics = cfg->clients[i].metrics,
+				.opts = &cfg->clients[i].opts,
+			};
+	return n;
+}
+
+const char *
+config_sampled_metrics(const struct config *cfg)
+{
+	if (!cfg->loadgen_enabled)
+		for (size_t i = 0; i < cfg->nclients; i++)
+			if (cfg->clients[i].enabled)
+				return cfg->clients[i].metrics;
+	return cfg->loadgen_metrics;
+}
+
 /* A "[...]" line (leading whitespace gone, no newline). */
 static void
 section_begin(struct parse_ctx *ctx, const char *line, size_t len)
@@ -326,7 +466,8 @@ section_begin(struct parse_ctx *ctx, const char *line, size_t len)
 		return;
 	}
 #undef IS
-	if (kind == KIND_NODE || kind == KIND_SERVER) {
+	if (kind == KIND_NODE || kind == KIND_SERVER ||
+	    (kind == KIND_LOADGEN && name != NULL)) {
 		if (name == NULL) {
 			cfg_fail(ctx, ctx->lineno, NULL,
 			    "[%s]: needs a name: [%s NAME]",
@@ -402,11 +543,24 @@ section_begin(struct parse_ctx *ctx, const char *line, size_t len)
 		ctx->keys = server_keys;
 		return;
 	}
+	case KIND_LOADGEN:
+		/* [loadgen default] is [loadgen]. */
+		if (name != NULL && (nlen != strlen(CONFIG_DEFAULT_CLIENT) ||
+		    memcmp(name, CONFIG_DEFAULT_CLIENT, nlen) != 0)) {
+			client_begin(ctx, name, nlen);
+			return;
+		}
+		break;
 	default:
 		break;
 	}
 	if (ctx->sections_seen & (1u << kind)) {
 		cfg_fail(ctx, ctx->lineno, NULL, "section given twice");
+		return;
+	}
+	if (kind == KIND_LOADGEN && cfg->nclients >= CONFIG_MAX_CLIENTS) {
+		cfg_fail(ctx, ctx->lineno, NULL, "too many clients (at most "
+		    "%d [loadgen] sections in all)", CONFIG_MAX_CLIENTS);
 		return;
 	}
 	ctx->sections_seen |= 1u << kind;
@@ -714,6 +868,8 @@ config_load_string(const char *text, size_t len, const char *name,
 	rc = ini_parse_stream(reader, &ctx, handler, &ctx);
 	if (!ctx.failed && rc == 0)
 		section_end(&ctx);
+	if (!ctx.failed && rc == 0)
+		clients_end(&ctx);
 	if (!ctx.failed && rc > 0)
 		cfg_fail(&ctx, (unsigned)rc, NULL, "expected key = value");
 	if (!ctx.failed && rc < 0) {

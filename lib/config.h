@@ -13,6 +13,11 @@
 #define CONFIG_MAX_NODES 16
 #define CONFIG_MAX_SERVERS 16
 #define CONFIG_MAX_KV 64
+/* Clients under test: [loadgen] (the client "default") and [loadgen NAME]
+ * together. Each is a process with its own /metrics; eight side by side
+ * already outnumber what one lab host's two cores judge fairly. */
+#define CONFIG_MAX_CLIENTS 8
+#define CONFIG_DEFAULT_CLIENT "default"
 #define CONFIG_FILE_MAX (1024 * 1024)
 
 struct config_kv {
@@ -38,6 +43,23 @@ struct config_server {
 	char name[CONFIG_NAME_MAX];
 	char address[CONFIG_NAME_MAX];   /* what the client connects to */
 	char upstream[CONFIG_NAME_MAX];  /* what the proxy forwards to */
+};
+
+/* A [loadgen NAME] section: one more client under test. */
+struct config_client {
+	char name[CONFIG_NAME_MAX];
+	int enabled;
+	char metrics[CONFIG_NAME_MAX];   /* default 127.0.0.1:0, a free port */
+	unsigned line;                   /* of the section header */
+	struct config_section opts;      /* its loadgen options */
+};
+
+/* Any client, [loadgen] or [loadgen NAME], as workers.c and the argv
+ * builders see it. */
+struct config_client_ref {
+	const char *name;                /* "default" for [loadgen] */
+	const char *metrics;
+	const struct config_section *opts;
 };
 
 enum proxy_mode {
@@ -75,6 +97,10 @@ struct config {
 	int loadgen_enabled;
 	char loadgen_metrics[CONFIG_NAME_MAX];
 	struct config_section loadgen;    /* every other key */
+	/* [loadgen NAME]; with any of them and no plain [loadgen], there
+	 * is no client "default" (loadgen_enabled is 0). */
+	struct config_client clients[CONFIG_MAX_CLIENTS];
+	size_t nclients;
 
 	/* [scenario] */
 	int scenario_enabled;
@@ -100,6 +126,15 @@ const struct config_node *config_node_find(const struct config *cfg,
 const struct config_server *config_server_find(const struct config *cfg,
     const char *name);
 
+/* Every enabled client, "default" first when there is one; fills out[]
+ * (CONFIG_MAX_CLIENTS entries) and returns how many. */
+size_t config_clients(const struct config *cfg,
+    struct config_client_ref *out);
+/* The metrics address of the client the scenario worker samples: the
+ * client "default", else the first enabled [loadgen NAME]; with neither,
+ * [loadgen]'s metrics as before (the worker then finds nothing there). */
+const char *config_sampled_metrics(const struct config *cfg);
+
 /* What a config section, a child of reliabd or a worker is: one list for
  * all three (a worker is a proxy, loadgen or scenario). */
 enum kind {
@@ -119,6 +154,10 @@ const char *kind_text(enum kind kind);
  * config_argv_free. NULL on no memory. */
 char **config_worker_argv(const struct config *cfg, enum kind kind);
 void config_argv_free(char **argv);
+/* One client's options (as config_worker_argv's KIND_LOADGEN gives the
+ * default one's). */
+char **config_client_argv(const struct config *cfg,
+    const struct config_client_ref *cl);
 
 /* For a worker started by hand with -c FILE: builds argv[0], the config's
  * options for `kind`, then the command line's own options (which win, as

@@ -109,6 +109,28 @@ argv_finish(struct argv_buf *a)
 	return a->v;
 }
 
+/* A client's: its metrics, every server, then its own section. */
+static void
+argv_push_client(struct argv_buf *a, const struct config *cfg,
+    const char *metrics, const struct config_section *opts)
+{
+	argv_pushf(a, "--metrics=%s", metrics);
+	for (size_t i = 0; i < cfg->nservers; i++)
+		argv_pushf(a, "--server=%s=%s", cfg->servers[i].name,
+		    cfg->servers[i].address);
+	argv_push_section(a, opts);
+}
+
+char **
+config_client_argv(const struct config *cfg,
+    const struct config_client_ref *cl)
+{
+	struct argv_buf a = { 0 };
+
+	argv_push_client(&a, cfg, cl->metrics, cl->opts);
+	return argv_finish(&a);
+}
+
 char **
 config_worker_argv(const struct config *cfg, enum kind kind)
 {
@@ -116,11 +138,7 @@ config_worker_argv(const struct config *cfg, enum kind kind)
 
 	switch (kind) {
 	case KIND_LOADGEN:
-		argv_pushf(&a, "--metrics=%s", cfg->loadgen_metrics);
-		for (size_t i = 0; i < cfg->nservers; i++)
-			argv_pushf(&a, "--server=%s=%s", cfg->servers[i].name,
-			    cfg->servers[i].address);
-		argv_push_section(&a, &cfg->loadgen);
+		argv_push_client(&a, cfg, cfg->loadgen_metrics, &cfg->loadgen);
 		break;
 	case KIND_PROXY:
 		argv_pushf(&a, "--api=%s", cfg->proxy_api);
@@ -138,7 +156,8 @@ config_worker_argv(const struct config *cfg, enum kind kind)
 		argv_pushf(&a, "--proxy-api=%s", cfg->proxy_api);
 		argv_pushf(&a, "--state-dir=%s", cfg->state_dir);
 		argv_pushf(&a, "--scenario-dir=%s", cfg->scenario_dir);
-		argv_pushf(&a, "--loadgen-metrics=%s", cfg->loadgen_metrics);
+		argv_pushf(&a, "--loadgen-metrics=%s",
+		    config_sampled_metrics(cfg));
 		argv_pushf(&a, "--control-socket=%s", cfg->control_socket);
 		for (size_t i = 0; i < cfg->nservers; i++)
 			argv_pushf(&a, "--server=%s", cfg->servers[i].name);

@@ -1,6 +1,9 @@
 # Integration tests of reliabd and reliabctl (the workers' own tests
 # live with their local.mk).
 TESTS += tests/integration/daemon.sh tests/integration/control_input.sh
+# Several clients ([loadgen NAME], issue 14): status, load, file_sd, reload.
+TESTS += tests/integration/daemon_clients.sh
+EXTRA_DIST += tests/integration/daemon_clients.sh
 TESTS += tests/integration/control_emfile.sh tests/integration/journal_torn.sh
 # ./run-lab and reliabd -t (issue 12): a busy port, a misspelled playlist,
 # Ctrl-C (the whole lab up and down, ~20 s: the plain pass only).

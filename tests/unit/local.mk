@@ -5,6 +5,7 @@ LIB_UNIT_TESTS = \
 	tests/unit/test_lib_parse \
 	tests/unit/test_lib_suggest \
 	tests/unit/test_lib_config \
+	tests/unit/test_lib_config_clients \
 	tests/unit/test_lib_httpd \
 	tests/unit/test_lib_channel \
 	tests/unit/test_lib_worker
@@ -30,6 +31,11 @@ tests_unit_test_lib_suggest_LDADD = $(LIB_TEST_LDADD)
 tests_unit_test_lib_config_SOURCES = tests/unit/test_lib_config.c
 tests_unit_test_lib_config_CFLAGS = $(LIB_TEST_CFLAGS)
 tests_unit_test_lib_config_LDADD = $(LIB_TEST_LDADD)
+
+tests_unit_test_lib_config_clients_SOURCES = \
+	tests/unit/test_lib_config_clients.c
+tests_unit_test_lib_config_clients_CFLAGS = $(LIB_TEST_CFLAGS)
+tests_unit_test_lib_config_clients_LDADD = $(LIB_TEST_LDADD)
 
 tests_unit_test_lib_httpd_SOURCES = tests/unit/test_lib_httpd.c
 tests_unit_test_lib_httpd_CFLAGS = $(LIB_TEST_CFLAGS)
