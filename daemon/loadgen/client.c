@@ -121,9 +121,12 @@ struct families {
 	    *duration, *errors, *integrity, *dropped;
 };
 
+/* The breaker and pool families are the resilient client's: another kind
+ * (libmc.h) has neither, and exports them not at all. */
 static int
-declare(struct metrics_registry *reg, struct families *f)
+declare(struct metrics_registry *reg, struct families *f, bool resilient)
 {
+	memset(f, 0, sizeof(*f));
 	f->ops = metrics_counter(reg, "memcache_operations_total",
 	    "Memcache operations by type and outcome (a miss is a success).",
 	    "op,status");
@@ -132,6 +135,28 @@ declare(struct metrics_registry *reg, struct families *f)
 	f->error_rate = metrics_gauge(reg, "memcache_error_rate",
 	    "Failed operations / all operations over the last second (0..1).",
 	    NULL);
+	f->duration = metrics_histogram(reg,
+	    "memcache_operation_duration_seconds",
+	    "Operation latency from its scheduled start (open loop) or its "
+	    "issue (closed loop).", "op,server", duration_bounds,
+	    NELEM(duration_bounds));
+	f->errors = metrics_counter(reg, "memcache_operation_errors_total",
+	    "Failed operations by kind.", "op,server,kind");
+	f->integrity = metrics_counter(reg,
+	    "memcache_data_integrity_errors_total",
+	    "Values read back that were corrupt (another key's, or damaged) "
+	    "or stale (older than this worker's last write).", "kind");
+	f->dropped = metrics_counter(reg, "memcache_arrivals_dropped_total",
+	    "Open loop: scheduled operations never started because every "
+	    "worker was busy and the backlog (a second of arrivals) was full.",
+	    NULL);
+	if (!f->ops || !f->rate || !f->error_rate || !f->duration ||
+	    !f->errors || !f->integrity || !f->dropped) {
+		log_error("could not declare the metric families");
+		return -1;
+	}
+	if (!resilient)
+		return 0;
 	f->state = metrics_gauge(reg, "memcache_circuit_breaker_state",
 	    "Circuit breaker state: 0 closed, 1 half-open, 2 open.", "server");
 	f->transitions = metrics_counter(reg,
@@ -150,25 +175,8 @@ declare(struct metrics_registry *reg, struct families *f)
 	    "memcache_pool_acquire_errors_total",
 	    "Pool acquisitions that timed out or could not make a connection.",
 	    "server");
-	f->duration = metrics_histogram(reg,
-	    "memcache_operation_duration_seconds",
-	    "Operation latency from its scheduled start (open loop) or its "
-	    "issue (closed loop).", "op,server", duration_bounds,
-	    NELEM(duration_bounds));
-	f->errors = metrics_counter(reg, "memcache_operation_errors_total",
-	    "Failed operations by kind.", "op,server,kind");
-	f->integrity = metrics_counter(reg,
-	    "memcache_data_integrity_errors_total",
-	    "Values read back that were corrupt (another key's, or damaged) "
-	    "or stale (older than this worker's last write).", "kind");
-	f->dropped = metrics_counter(reg, "memcache_arrivals_dropped_total",
-	    "Open loop: scheduled operations never started because every "
-	    "worker was busy and the backlog (a second of arrivals) was full.",
-	    NULL);
-	if (!f->ops || !f->rate || !f->error_rate || !f->state ||
-	    !f->transitions || !f->requests || !f->failures ||
-	    !f->pool_conns || !f->pool_created || !f->pool_acq_err ||
-	    !f->duration || !f->errors || !f->integrity || !f->dropped) {
+	if (!f->state || !f->transitions || !f->requests || !f->failures ||
+	    !f->pool_conns || !f->pool_created || !f->pool_acq_err) {
 		log_error("could not declare the metric families");
 		return -1;
 	}
@@ -180,6 +188,20 @@ srv_metrics(struct lg_srv *s, const struct families *f)
 {
 	const char *n = s->cfg->name;
 
+	for (int op = 0; op < LG_NOPS; op++) {
+		const char *o = lg_op_text((enum lg_op)op);
+		s->m_duration[op] = metric_get(f->duration, o, n);
+		if (!s->m_duration[op])
+			return -1;
+		for (int k = 0; k < LG_NKINDS; k++) {
+			s->m_errors[op][k] = metric_get(f->errors, o, n,
+			    lg_err_kind_text((enum lg_err_kind)k));
+			if (!s->m_errors[op][k])
+				return -1;
+		}
+	}
+	if (f->state == NULL)
+		return 0;  /* no breaker, no pool: not the resilient kind */
 	s->m_state = metric_get(f->state, n);
 	for (int i = 0; i < LG_NTRANSITIONS; i++) {
 		s->m_transitions[i] = metric_get(f->transitions, n,
@@ -196,18 +218,6 @@ srv_metrics(struct lg_srv *s, const struct families *f)
 	s->m_pool_idle = metric_get(f->pool_conns, n, "idle");
 	s->m_pool_created = metric_get(f->pool_created, n);
 	s->m_pool_acquire_errors = metric_get(f->pool_acq_err, n);
-	for (int op = 0; op < LG_NOPS; op++) {
-		const char *o = lg_op_text((enum lg_op)op);
-		s->m_duration[op] = metric_get(f->duration, o, n);
-		if (!s->m_duration[op])
-			return -1;
-		for (int k = 0; k < LG_NKINDS; k++) {
-			s->m_errors[op][k] = metric_get(f->errors, o, n,
-			    lg_err_kind_text((enum lg_err_kind)k));
-			if (!s->m_errors[op][k])
-				return -1;
-		}
-	}
 	if (!s->m_state || !s->m_requests || !s->m_failures_total ||
 	    !s->m_failures_consecutive || !s->m_pool_total ||
 	    !s->m_pool_active || !s->m_pool_idle || !s->m_pool_created ||
@@ -222,11 +232,13 @@ lg_client_init(struct lg_client *c, const struct lg_options *opt,
 {
 	struct families f;
 	const char *ids[LG_MAX_SERVERS];
+	struct metric_family *open_to = NULL;
+	bool resilient = opt->kind == LG_KIND_RESILIENT;
 
 	memset(c, 0, sizeof(*c));
 	c->opt = opt;
 	c->reg = reg;
-	if (declare(reg, &f) != 0)
+	if (declare(reg, &f, resilient) != 0)
 		return -1;
 	for (int op = 0; op < LG_NOPS; op++)
 		for (int st = 0; st < 2; st++)
@@ -245,19 +257,20 @@ lg_client_init(struct lg_client *c, const struct lg_options *opt,
 
 	/* The scenario worker reads it: a recovery phase shorter than this
 	 * cannot see a breaker close. */
-	struct metric_family *open_to = metrics_gauge(reg,
+	if (resilient && !(open_to = metrics_gauge(reg,
 	    "memcache_circuit_breaker_open_timeout_seconds",
-	    "How long an open breaker stays open before half-open.", "server");
-	if (!open_to)
+	    "How long an open breaker stays open before half-open.",
+	    "server")))
 		goto nomem;
 	for (size_t i = 0; i < opt->nservers; i++) {
 		struct lg_srv *s = &c->srv[i];
-		struct metric *m_open_to = metric_get(open_to,
-		    opt->servers[i].name);
-		if (!m_open_to)
+		struct metric *m_open_to = open_to ? metric_get(open_to,
+		    opt->servers[i].name) : NULL;
+		if (open_to && !m_open_to)
 			goto nomem;
-		metric_set(m_open_to, (double)opt->breaker.open_timeout_ms /
-		    1000.0);
+		if (m_open_to)
+			metric_set(m_open_to,
+			    (double)opt->breaker.open_timeout_ms / 1000.0);
 		s->client = c;
 		s->cfg = &opt->servers[i];
 		snprintf(s->id, sizeof(s->id), "%s:%u", s->cfg->addr.host,
@@ -266,6 +279,8 @@ lg_client_init(struct lg_client *c, const struct lg_options *opt,
 		c->nsrv++;
 		if (srv_metrics(s, &f) != 0)
 			goto nomem;
+		if (!resilient)
+			continue;
 		if (breaker_init(&s->breaker, &opt->breaker, mono_ms, NULL))
 			goto fail;
 		s->breaker_ok = true;
@@ -273,7 +288,7 @@ lg_client_init(struct lg_client *c, const struct lg_options *opt,
 	}
 	if (ketama_build(&c->ring, ids, c->nsrv) != 0)
 		goto fail;
-	if (metrics_on_collect(reg, collect, c) != 0)
+	if (resilient && metrics_on_collect(reg, collect, c) != 0)
 		goto fail;
 	return 0;
 nomem:

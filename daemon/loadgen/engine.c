@@ -17,11 +17,9 @@
 #include "log.h"
 #include "rng.h"
 #include "util.h"
+#include "workload.h"
 
 #define TICK_MS 10              /* local counts reach the metrics */
-/* A worker remembers its writes in a table of at most this many bytes in
- * all: 4096 workers must stay cheap. */
-#define VERSION_BUDGET_SLOTS (1u << 20)
 
 /* ---- Setup and teardown. ---- */
 
@@ -202,7 +200,7 @@ lg_engine_start(struct lg_client *client, const struct lg_options *opt)
 	uint64_t seed = opt->seed ? opt->seed : now_mono_ns() ^ (uint64_t)getpid();
 	uint64_t nonce;
 	unsigned nthreads = opt->threads;
-	size_t slots;
+	size_t slots = lg_version_slots(opt);
 
 	if (e == NULL) {
 		log_error("no memory");
@@ -249,13 +247,6 @@ lg_engine_start(struct lg_client *client, const struct lg_options *opt)
 	for (unsigned i = 0; i < nthreads; i++)
 		if (thread_init(e, &e->threads[i], i) != 0)
 			goto fail;
-	/* Each worker's memory of its writes: the whole key space when it
-	 * fits the budget, else its most recent writes. */
-	slots = VERSION_BUDGET_SLOTS / opt->workers;
-	if (slots > opt->keys)
-		slots = (size_t)opt->keys;
-	if (slots < 64)
-		slots = 64;
 	for (unsigned i = 0; i < opt->workers; i++) {
 		struct worker *w = &e->workers[i];
 		struct lg_thread *t = &e->threads[i % nthreads];

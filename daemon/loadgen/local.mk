@@ -6,21 +6,26 @@ LOADGEN_CORE = \
 	daemon/loadgen/pool.c daemon/loadgen/pool.h \
 	daemon/loadgen/ketama.c daemon/loadgen/ketama.h \
 	daemon/loadgen/integrity.c daemon/loadgen/integrity.h \
-	daemon/loadgen/options.c daemon/loadgen/options.h
+	daemon/loadgen/options.c daemon/loadgen/options.h \
+	daemon/loadgen/workload.c daemon/loadgen/workload.h
 reliabd_loadgen_SOURCES = $(LOADGEN_CORE) \
 	daemon/loadgen/mcproto.c daemon/loadgen/mcproto.h \
 	daemon/loadgen/client.c daemon/loadgen/client.h \
 	daemon/loadgen/engine.c daemon/loadgen/engine.h \
 	daemon/loadgen/engine_int.h daemon/loadgen/workers.c \
 	daemon/loadgen/conn.c \
+	daemon/loadgen/libmc.c daemon/loadgen/libmc.h \
+	daemon/loadgen/libmc_conf.c \
 	daemon/loadgen/main.c
-reliabd_loadgen_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
-reliabd_loadgen_LDADD = $(WORKER_LIBS) $(HASHKIT_LIBS) -lm
+reliabd_loadgen_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) \
+	$(LIBMEMCACHED_CFLAGS)
+reliabd_loadgen_LDADD = $(WORKER_LIBS) $(HASHKIT_LIBS) $(LIBMEMCACHED_LIBS) -lm
 
 # Unit tests (Check).
 LOADGEN_UNIT = tests/unit/test_breaker tests/unit/test_pool \
 	tests/unit/test_integrity tests/unit/test_ketama \
-	tests/unit/test_loadgen_options tests/unit/test_mcproto
+	tests/unit/test_loadgen_options tests/unit/test_mcproto \
+	tests/unit/test_libmc
 check_PROGRAMS += $(LOADGEN_UNIT)
 TESTS += $(LOADGEN_UNIT)
 LOADGEN_UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/daemon/loadgen
@@ -48,11 +53,21 @@ tests_unit_test_mcproto_SOURCES = tests/unit/test_mcproto.c \
 	daemon/loadgen/mcproto.c
 tests_unit_test_mcproto_CFLAGS = $(LOADGEN_UNIT_CFLAGS)
 tests_unit_test_mcproto_LDADD = $(LOADGEN_UNIT_LIBS)
+# The libmemcached kind's setup against the resilient kind's key map, its
+# return-code map, and the workload helpers both kinds share.
+tests_unit_test_libmc_SOURCES = tests/unit/test_libmc.c \
+	daemon/loadgen/libmc_conf.c daemon/loadgen/ketama.c \
+	daemon/loadgen/options.c daemon/loadgen/workload.c \
+	daemon/loadgen/integrity.c
+tests_unit_test_libmc_CFLAGS = $(LOADGEN_UNIT_CFLAGS) $(LIBMEMCACHED_CFLAGS)
+tests_unit_test_libmc_LDADD = $(LOADGEN_UNIT_LIBS) $(LIBMEMCACHED_LIBS) \
+	$(HASHKIT_LIBS)
 
 # Integration tests.
 LOADGEN_IT = tests/integration/loadgen_metrics.sh \
 	tests/integration/loadgen_openloop.sh \
-	tests/integration/loadgen_options.sh
+	tests/integration/loadgen_options.sh \
+	tests/integration/loadgen_libmc.sh
 TESTS += $(LOADGEN_IT)
 # loadgen_breaker.sh (a long test: its 3 s recovery bound is for the
 # engine, not for ASan's slowdown) is listed in Makefile.am, with the
@@ -86,11 +101,16 @@ noinst_PROGRAMS += tests/bench/mc_bare_loop
 tests_bench_mc_bare_loop_SOURCES = tests/bench/mc_bare_loop.c
 tests_bench_mc_bare_loop_CFLAGS = $(AM_CFLAGS) $(LIBMEMCACHED_CFLAGS)
 tests_bench_mc_bare_loop_LDADD = $(LIBMEMCACHED_LIBS)
-EXTRA_DIST += tests/bench/loadgen_bench.sh
+EXTRA_DIST += tests/bench/loadgen_bench.sh tests/bench/libmc_faults.sh
 bench-loadgen: reliabd-loadgen tests/bench/mc_bare_loop tests/tools/freeport
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
 	$(BASH) $(top_srcdir)/tests/bench/loadgen_bench.sh
 .PHONY: bench-loadgen
+# What libmemcached does on each fault (docs/CLIENTS.md); by hand.
+bench-libmc: reliabd-loadgen reliabd-proxy tests/tools/freeport
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	$(BASH) $(top_srcdir)/tests/bench/libmc_faults.sh
+.PHONY: bench-libmc
 
 # Issue 11's proofs: the loadgen's callers are independent (isolation in
 # the open and the closed loop), bad replies are counted and their

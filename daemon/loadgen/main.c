@@ -1,5 +1,6 @@
-/* reliabd-loadgen: a steady memcache workload through a resilient client,
- * exported as Prometheus metrics. Runs under reliabd or by hand. */
+/* reliabd-loadgen: a steady memcache workload through a resilient client
+ * (engine.h) or libmemcached (libmc.h, --kind), exported as Prometheus
+ * metrics. Runs under reliabd or by hand. */
 #include <errno.h>
 #include <event2/event.h>
 #include <jansson.h>
@@ -13,6 +14,7 @@
 #include "client.h"
 #include "config.h"
 #include "engine.h"
+#include "libmc.h"
 #include "log.h"
 #include "metrics.h"
 #include "options.h"
@@ -118,6 +120,7 @@ struct loadgen {
 	struct worker *w;
 	struct lg_client client;
 	struct lg_engine *eng;
+	struct lg_libmc *mc;       /* --kind=libmemcached, instead of eng */
 	struct rate_ring ring;
 	struct event *tick_ev, *end_ev;
 };
@@ -139,7 +142,10 @@ on_duration(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	lg_engine_request_stop(lg->eng);
+	if (lg->eng)
+		lg_engine_request_stop(lg->eng);
+	if (lg->mc)
+		lg_libmc_request_stop(lg->mc);
 	worker_exit(lg->w, 0);
 }
 
@@ -153,6 +159,8 @@ on_stop(const char *reason, void *arg)
 	(void)reason;
 	if (lg->eng)
 		lg_engine_request_stop(lg->eng);
+	if (lg->mc)
+		lg_libmc_request_stop(lg->mc);
 }
 
 static void
@@ -219,8 +227,11 @@ run(const struct lg_options *o)
 		log_error("--metrics=%s: %s", o->metrics, err);
 		goto out;
 	}
-	lg.eng = lg_engine_start(&lg.client, o);
-	if (lg.eng == NULL)
+	if (o->kind == LG_KIND_LIBMEMCACHED)
+		lg.mc = lg_libmc_start(&lg.client, o);
+	else
+		lg.eng = lg_engine_start(&lg.client, o);
+	if (lg.eng == NULL && lg.mc == NULL)
 		goto out;
 	start_ns = now_mono_ns();
 	lg.ring.t[0] = start_ns;
@@ -234,11 +245,16 @@ run(const struct lg_options *o)
 		event_add(lg.end_ev, &tv);
 	}
 	rc = worker_run(lg.w);
-	lg_engine_stop(lg.eng);
+	if (lg.eng)
+		lg_engine_stop(lg.eng);
+	if (lg.mc)
+		lg_libmc_stop(lg.mc);
 	log_done(&lg.client, start_ns);
 out:
 	if (lg.eng)
 		lg_engine_stop(lg.eng);
+	if (lg.mc)
+		lg_libmc_stop(lg.mc);
 	if (lg.tick_ev)
 		event_free(lg.tick_ev);
 	if (lg.end_ev)
@@ -247,6 +263,7 @@ out:
 	 * goes first. */
 	worker_free(lg.w);
 	lg_engine_free(lg.eng);
+	lg_libmc_free(lg.mc);
 	if (client_ok)
 		lg_client_free(&lg.client);
 	if (reg)
@@ -289,8 +306,8 @@ main(int argc, char **argv)
 	}
 	log_set_level(o.log_level);
 	if (o.check) {
-		printf(PROG ": options ok: %zu servers, %u workers\n",
-		    o.nservers, o.workers);
+		printf(PROG ": options ok: %s, %zu servers, %u workers\n",
+		    lg_kind_text(o.kind), o.nservers, o.workers);
 		return 0;
 	}
 	rc = run(&o);

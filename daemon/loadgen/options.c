@@ -25,6 +25,18 @@ lg_op_text(enum lg_op op)
 	return "unknown";
 }
 
+const char *
+lg_kind_text(enum lg_kind k)
+{
+	switch (k) {
+	case LG_KIND_RESILIENT:
+		return "resilient";
+	case LG_KIND_LIBMEMCACHED:
+		return "libmemcached";
+	}
+	return "unknown";
+}
+
 void
 lg_options_defaults(struct lg_options *o)
 {
@@ -46,6 +58,8 @@ lg_options_defaults(struct lg_options *o)
 	o->breaker.open_timeout_ms = 5000;
 	o->breaker.half_open_probes = 3;
 	o->breaker.interval_ms = 10000;
+	o->libmc.server_failure_limit = 5;
+	o->libmc.retry_timeout_s = 2;
 	o->log_level = LOG_LVL_INFO;
 }
 
@@ -56,7 +70,14 @@ lg_usage(FILE *f)
 "Usage: reliabd-loadgen [-c FILE] [--option=VALUE]...\n"
 "A memcache workload through a resilient client: ketama distribution,\n"
 "a circuit breaker and a connection pool per server, self-checking values.\n"
+"Or, with --kind=libmemcached, through libmemcached as applications run it.\n"
 "\n"
+"  --kind=KIND                    resilient (the built-in client) or\n"
+"                                 libmemcached (a thread per worker, each\n"
+"                                 with its own memcached_st and blocking\n"
+"                                 calls; --workers at most 256; no breaker,\n"
+"                                 pool, --threads or --pipeline options)\n"
+"                                 (default resilient)\n"
 "  -c FILE, --config=FILE        read the [loadgen] and [server] sections of\n"
 "                                 reliabd.conf (command-line options win)\n"
 "  --server=NAME=HOST:PORT        a memcached server (repeatable, 1..16)\n"
@@ -108,6 +129,20 @@ lg_usage(FILE *f)
 "                                 successes close it, 1..10000 (default 3)\n"
 "  --breaker-interval=DURATION    closed-state counts reset every interval,\n"
 "                                 0 = never, up to 1h (default 10s)\n"
+"libmemcached kind only (libmemcached's own failure handling):\n"
+"  --server-failure-limit=N       failures in a row before a server is held\n"
+"                                 failed (ejected, with the next option),\n"
+"                                 1..1000000 (default 5)\n"
+"  --retry-timeout=DURATION       a failed server is not tried for this\n"
+"                                 long, whole seconds, 0..1h (default 2s)\n"
+"  --remove-failed-servers=yes|no eject a server past its failure limit\n"
+"                                 and re-map its keys on the ketama ring\n"
+"                                 (default no)\n"
+"  --dead-timeout=DURATION        an ejected server is tried again after\n"
+"                                 this long, whole seconds; 0 = never,\n"
+"                                 up to 1h (default 0)\n"
+"  --op-timeout is then libmemcached's poll and connect timeout.\n"
+"\n"
 "  --duration=DURATION            stop after this long; 0 = until SIGTERM\n"
 "                                 (default 0)\n"
 "  --seed=N                       random seed, 0 = from the clock (default 0)\n"
@@ -259,6 +294,11 @@ enum {
 	OPT_BR_OPEN_TIMEOUT,
 	OPT_BR_PROBES,
 	OPT_BR_INTERVAL,
+	OPT_KIND,
+	OPT_MC_FAILURE_LIMIT,
+	OPT_MC_RETRY_TIMEOUT,
+	OPT_MC_REMOVE_FAILED,
+	OPT_MC_DEAD_TIMEOUT,
 	OPT_DURATION,
 	OPT_SEED,
 	OPT_LOG_LEVEL,
@@ -290,6 +330,13 @@ static const struct option long_opts[] = {
 	{ "breaker-open-timeout", required_argument, NULL, OPT_BR_OPEN_TIMEOUT },
 	{ "breaker-half-open-probes", required_argument, NULL, OPT_BR_PROBES },
 	{ "breaker-interval", required_argument, NULL, OPT_BR_INTERVAL },
+	{ "kind", required_argument, NULL, OPT_KIND },
+	{ "server-failure-limit", required_argument, NULL,
+	    OPT_MC_FAILURE_LIMIT },
+	{ "retry-timeout", required_argument, NULL, OPT_MC_RETRY_TIMEOUT },
+	{ "remove-failed-servers", required_argument, NULL,
+	    OPT_MC_REMOVE_FAILED },
+	{ "dead-timeout", required_argument, NULL, OPT_MC_DEAD_TIMEOUT },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -316,6 +363,34 @@ parse_dur(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* libmemcached keeps these in whole seconds. */
+static int
+parse_secs(const char *s, uint32_t *out)
+{
+	uint64_t ms;
+
+	if (parse_dur(s, 0, 3600000, &ms) != 0 || ms % 1000 != 0)
+		return -1;
+	*out = (uint32_t)(ms / 1000);
+	return 0;
+}
+
+/* The same words reliabd.conf takes for a boolean. */
+static int
+parse_yes_no(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < NELEM(yes); i++) {
+		if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
+			*out = strcmp(s, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static const char *
 opt_name(int c)
 {
@@ -337,6 +412,8 @@ lg_options_parse(struct lg_options *o, int argc, char **argv, char *err,
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_opts, &idx)) != -1) {
 		const char *name = opt_name(c);
+		if (c >= OPT_SERVER && c - OPT_SERVER < 64)
+			o->given |= 1ull << (c - OPT_SERVER);
 		switch (c) {
 		case OPT_SERVER:
 			if (o->nservers >= LG_MAX_SERVERS)
@@ -489,6 +566,36 @@ lg_options_parse(struct lg_options *o, int argc, char **argv, char *err,
 				return bad(err, errlen, name,
 				    "a duration from 0 (never) to 1h");
 			break;
+		case OPT_KIND:
+			if (strcmp(optarg, "resilient") == 0)
+				o->kind = LG_KIND_RESILIENT;
+			else if (strcmp(optarg, "libmemcached") == 0)
+				o->kind = LG_KIND_LIBMEMCACHED;
+			else
+				return bad(err, errlen, name,
+				    "resilient or libmemcached");
+			break;
+		case OPT_MC_FAILURE_LIMIT:
+			if (parse_u64(optarg, 1, 1000000, &v))
+				return bad(err, errlen, name,
+				    "an integer from 1 to 1000000");
+			o->libmc.server_failure_limit = (uint32_t)v;
+			break;
+		case OPT_MC_RETRY_TIMEOUT:
+			if (parse_secs(optarg, &o->libmc.retry_timeout_s))
+				return bad(err, errlen, name,
+				    "whole seconds from 0 to 1h");
+			break;
+		case OPT_MC_REMOVE_FAILED:
+			if (parse_yes_no(optarg,
+			    &o->libmc.remove_failed_servers))
+				return bad(err, errlen, name, "yes or no");
+			break;
+		case OPT_MC_DEAD_TIMEOUT:
+			if (parse_secs(optarg, &o->libmc.dead_timeout_s))
+				return bad(err, errlen, name,
+				    "whole seconds from 0 (never) to 1h");
+			break;
 		case OPT_DURATION:
 			if (parse_dur(optarg, 0, DURATION_MAX_MS,
 			    &o->duration_ms))
@@ -541,6 +648,41 @@ lg_options_parse(struct lg_options *o, int argc, char **argv, char *err,
 	return 0;
 }
 
+/* Options one kind has and the other has not: given to the wrong kind,
+ * they are refused rather than silently ignored. */
+static const int resilient_only[] = {
+	OPT_THREADS, OPT_CONNECTIONS, OPT_POOL_ACQUIRE_TIMEOUT, OPT_PIPELINE,
+	OPT_BR_CONSECUTIVE, OPT_BR_RATIO, OPT_BR_MIN_REQUESTS,
+	OPT_BR_OPEN_TIMEOUT, OPT_BR_PROBES, OPT_BR_INTERVAL,
+};
+static const int libmc_only[] = {
+	OPT_MC_FAILURE_LIMIT, OPT_MC_RETRY_TIMEOUT, OPT_MC_REMOVE_FAILED,
+	OPT_MC_DEAD_TIMEOUT,
+};
+
+static int
+validate_kind(struct lg_options *o, char *err, size_t errlen)
+{
+	const int *other = o->kind == LG_KIND_LIBMEMCACHED ? resilient_only :
+	    libmc_only;
+	size_t n = o->kind == LG_KIND_LIBMEMCACHED ? NELEM(resilient_only) :
+	    NELEM(libmc_only);
+	char msg[128];
+
+	for (size_t i = 0; i < n; i++) {
+		if (o->given & 1ull << (other[i] - OPT_SERVER)) {
+			snprintf(msg, sizeof(msg), "not an option of "
+			    "--kind=%s (see --help)", lg_kind_text(o->kind));
+			return bad(err, errlen, opt_name(other[i]), msg);
+		}
+	}
+	if (o->kind == LG_KIND_LIBMEMCACHED &&
+	    o->workers > LG_LIBMC_MAX_WORKERS)
+		return bad(err, errlen, "workers", "at most 256 with "
+		    "--kind=libmemcached (a thread each)");
+	return 0;
+}
+
 int
 lg_options_validate(struct lg_options *o, char *err, size_t errlen)
 {
@@ -549,6 +691,8 @@ lg_options_validate(struct lg_options *o, char *err, size_t errlen)
 
 	if (o->help)
 		return 0;
+	if (validate_kind(o, err, errlen) != 0)
+		return -1;
 	if (o->nservers == 0)
 		return bad(err, errlen, "server",
 		    "at least one NAME=HOST:PORT is needed");

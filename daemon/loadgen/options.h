@@ -19,6 +19,8 @@
 #define LG_MAX_VALUE 1000000 /* under memcached's default 1 MiB item limit */
 #define LG_PREFIX_MAX 64
 #define LG_MAX_PIPELINE 64
+/* The libmemcached kind runs a thread per worker: a stated cap. */
+#define LG_LIBMC_MAX_WORKERS 256
 
 enum lg_op {
 	LG_OP_GET,
@@ -27,6 +29,24 @@ enum lg_op {
 };
 #define LG_NOPS 3
 const char *lg_op_text(enum lg_op op);
+
+/* Which client runs the workload: the built-in resilient one (engine.h)
+ * or libmemcached with its own failure handling (libmc.h). */
+enum lg_kind {
+	LG_KIND_RESILIENT,
+	LG_KIND_LIBMEMCACHED,
+};
+const char *lg_kind_text(enum lg_kind k);
+
+/* libmemcached's own failure behaviours (its defaults: limit 5, retry
+ * 2 s, no ejection, dead timeout 0). Timeouts are whole seconds, as
+ * libmemcached keeps them. */
+struct lg_libmc_settings {
+	uint32_t server_failure_limit;
+	uint32_t retry_timeout_s;
+	bool remove_failed_servers;
+	uint32_t dead_timeout_s;
+};
 
 struct lg_server {
 	char name[LG_NAME_MAX];
@@ -53,6 +73,10 @@ struct lg_options {
 	bool fallback_auto;            /* fallback = recent mean latency */
 	uint64_t fallback_ms;          /* else this, after a failed op */
 	struct breaker_settings breaker;
+	enum lg_kind kind;
+	struct lg_libmc_settings libmc;
+	uint64_t given;                /* options on the command line, a bit
+	                                * each (lg_options_validate) */
 	uint64_t duration_ms;          /* 0: until a signal */
 	uint64_t seed;
 	enum log_level log_level;

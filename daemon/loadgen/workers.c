@@ -19,6 +19,7 @@
 #include "log.h"
 #include "rng.h"
 #include "util.h"
+#include "workload.h"
 
 #define FALLBACK_FLOOR_NS 50000ull
 #define FALLBACK_CREDIT_MIN_NS 2000000ull
@@ -45,37 +46,6 @@ worker_state_text(enum worker_state s)
 
 /* ---- Operations: choosing one, and their end. ---- */
 
-static enum lg_op
-pick_op(struct lg_engine *e, struct worker *w)
-{
-	unsigned r = (unsigned)(rng_next(&w->rng) % e->weight_sum);
-
-	for (int i = 0; i < LG_NOPS; i++) {
-		if (r < e->opt->ratio[i])
-			return (enum lg_op)i;
-		r -= e->opt->ratio[i];
-	}
-	return LG_OP_GET;
-}
-
-/* prefix + decimal index; the key buffer holds prefix + 20 digits. */
-static size_t
-format_key(char *buf, const char *prefix, size_t plen, uint64_t idx)
-{
-	char digits[24];
-	size_t n = 0;
-
-	do {
-		digits[n++] = (char)('0' + idx % 10);
-		idx /= 10;
-	} while (idx);
-	memcpy(buf, prefix, plen);
-	for (size_t i = 0; i < n; i++)
-		buf[plen + i] = digits[n - 1 - i];
-	buf[plen + n] = '\0';
-	return plen + n;
-}
-
 /* The ring lookup hashes the key with MD5; a key's server never changes,
  * so it is remembered per key index (0: not known yet). Racing threads
  * store the same byte. */
@@ -97,22 +67,11 @@ server_of(struct lg_engine *e, struct worker *w)
 	return si;
 }
 
-/* Integrity errors are counted always, logged sparingly: a broken proxy
- * could otherwise flood the log at the full operation rate. */
-static bool
-log_integrity_now(void)
-{
-	static atomic_uint n;
-	unsigned k = atomic_fetch_add_explicit(&n, 1, memory_order_relaxed);
-
-	return k < 20 || k % 1000 == 0;
-}
-
 static void
 corrupt(struct worker *w, const char *why)
 {
 	metric_inc(w->t->e->c->m_integrity[LG_INTEGRITY_CORRUPT]);
-	if (log_integrity_now())
+	if (lg_log_integrity_now())
 		log_warn("corrupt value for %s on %s: %s", w->key,
 		    w->srv->cfg->name, why);
 }
@@ -122,9 +81,8 @@ corrupt(struct worker *w, const char *why)
 static bool
 check_value(struct worker *w, const struct mcp_reply *r)
 {
-	struct integrity_info info;
-	enum integrity_result ir;
-	uint64_t mine;
+	const char *why = NULL;
+	uint64_t version = 0, mine;
 
 	if (r->truncated) {
 		corrupt(w, "longer than any client writes");
@@ -134,23 +92,22 @@ check_value(struct worker *w, const struct mcp_reply *r)
 		corrupt(w, "a value for another key");
 		return false;
 	}
-	ir = integrity_decode(r->val, r->len, w->key, w->keylen, &info);
-	if (ir != INTEGRITY_OK) {
-		corrupt(w, integrity_result_text(ir));
+	switch (lg_judge_value(r->val, r->len, w->key, w->keylen,
+	    w->key_index, w->writer, &w->seen, &why, &version)) {
+	case LG_VALUE_OK:
+		break;
+	case LG_VALUE_CORRUPT:
+		corrupt(w, why);
 		return false;
-	}
-	/* Only our own writes are ordered for us: another worker's value may
-	 * legitimately be older or newer than ours. */
-	if (info.writer != w->writer)
-		return true;
-	if (version_table_older(&w->seen, w->key_index, info.version)) {
+	case LG_VALUE_STALE:
 		mine = version_table_get(&w->seen, w->key_index);
 		metric_inc(w->t->e->c->m_integrity[LG_INTEGRITY_STALE]);
-		if (log_integrity_now())
+		if (lg_log_integrity_now())
 			log_warn("stale value for %s on %s: version %llu, "
 			    "wrote %llu", w->key, w->srv->cfg->name,
-			    (unsigned long long)info.version,
+			    (unsigned long long)version,
 			    (unsigned long long)mine);
+		break;
 	}
 	return true;
 }
@@ -442,10 +399,7 @@ op_send(struct worker *w, struct conn *c)
 	struct lg_thread *t = w->t;
 
 	if (w->op == LG_OP_SET) {
-		size_t size = o->value_min;
-		if (o->value_max > o->value_min)
-			size += rng_next(&w->rng) %
-			    (o->value_max - o->value_min + 1);
+		size_t size = lg_pick_value_size(o, &w->rng);
 		w->version++;
 		if (integrity_encode(w->value, size, w->key, w->keylen,
 		    w->writer, w->version) != 0)
@@ -485,11 +439,10 @@ op_start(struct worker *w)
 		w->state = W_STOPPED;
 		return;
 	}
-	w->op = pick_op(e, w);
-	/* Uniform in [0, keys) by a multiply, not a division. */
-	w->key_index = (uint64_t)(((unsigned __int128)rng_next(&w->rng) *
-	    e->opt->keys) >> 64);
-	w->keylen = format_key(w->key, e->prefix, e->prefix_len, w->key_index);
+	w->op = lg_pick_op(e->opt->ratio, e->weight_sum, &w->rng);
+	w->key_index = lg_pick_key(&w->rng, e->opt->keys);
+	w->keylen = lg_format_key(w->key, e->prefix, e->prefix_len,
+	    w->key_index);
 	uint32_t si = server_of(e, w);
 	w->srv = &e->c->srv[si];
 	w->ts = &t->ts[si];
