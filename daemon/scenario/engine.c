@@ -152,6 +152,7 @@ engine_new(const struct engine_options *opt, struct metrics_registry *reg,
 		return NULL;
 	}
 	e->pub.notice = e->faults.notice[0] ? e->faults.notice : NULL;
+	publish_servers(&e->pub, e->opt.servers, e->opt.nservers);
 	if (load_catalogue(e) != 0) {
 		snprintf(err, errlen, "out of memory");
 		engine_free(e);
@@ -225,6 +226,7 @@ engine_samples(struct engine *e)
 	if (!e->runner.run)
 		return;
 	runner_samples(&e->runner, e->samples, n);
+	publish_samples(&e->pub, e->runner.run, e->samples, n);
 	if (n) {
 		e->ops_rate = e->samples[n - 1].ops_rate;
 		e->error_rate = e->samples[n - 1].error_rate;

@@ -28,23 +28,32 @@ sync_dir(const char *dir)
 		close(fd);
 }
 
+static journal_rotated_fn rotated_hook;
+
+void
+journal_on_rotate(journal_rotated_fn fn)
+{
+	rotated_hook = fn;
+}
+
 /* A host that loops for months keeps one previous file, so the journal
- * stays bounded. */
-static void
+ * stays bounded. Returns whether it rotated. */
+static int
 rotate(const char *dir, const char *path)
 {
 	char old[PATH_MAX + sizeof(JOURNAL_ROTATED_SUFFIX)];
 	struct stat st;
 
 	if (stat(path, &st) != 0 || st.st_size < JOURNAL_ROTATE_BYTES)
-		return;
+		return 0;
 	snprintf(old, sizeof old, "%s%s", path, JOURNAL_ROTATED_SUFFIX);
 	if (rename(path, old) != 0) {
 		log_warn("rotate %s: %s", path, strerror(errno));
-		return;
+		return 0;
 	}
 	log_info("rotated the journal to %s", old);
 	sync_dir(dir);
+	return 1;
 }
 
 /* Whether the file does not end in a newline (torn by a crash). */
@@ -66,7 +75,7 @@ journal_append(const char *dir, json_t *record)
 	char *text, *line;
 	size_t n, len;
 	ssize_t w;
-	int fd, created, rc = -1;
+	int fd, created, rotated, rc = -1;
 
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, JOURNAL_FILE) >=
 	    sizeof path) {
@@ -87,7 +96,7 @@ journal_append(const char *dir, json_t *record)
 		free(text);
 		return -1;
 	}
-	rotate(dir, path);
+	rotated = rotate(dir, path);
 	created = access(path, F_OK) != 0;
 	/* Read too: the last byte says whether the file ends torn. */
 	fd = open_regular(path, O_RDWR | O_APPEND | O_CREAT, 0644);
@@ -117,6 +126,8 @@ journal_append(const char *dir, json_t *record)
 	close(fd);
 	if (rc == 0 && created)
 		sync_dir(dir);
+	if (rotated && rotated_hook)
+		rotated_hook(dir);
 out:
 	free(line);
 	free(text);

@@ -16,4 +16,10 @@
  * 0 or -1. */
 int journal_append(const char *dir, json_t *record);
 
+/* Called with the directory after a rotation, once the record that
+ * caused it is written: the scenario worker deletes the run series of
+ * runs in neither file there (series_prune.h). NULL: nothing. */
+typedef void (*journal_rotated_fn)(const char *dir);
+void journal_on_rotate(journal_rotated_fn fn);
+
 #endif

@@ -28,11 +28,15 @@ reliabd_scenario_SOURCES = \
 	daemon/scenario/toxireply.c daemon/scenario/toxireply.h \
 	daemon/scenario/faultmap.c daemon/scenario/faultmap.h \
 	daemon/scenario/ledger.c daemon/scenario/ledger.h \
-	daemon/scenario/journal.c daemon/scenario/journal.h
+	daemon/scenario/journal.c daemon/scenario/journal.h \
+	daemon/scenario/series.c daemon/scenario/series.h \
+	daemon/scenario/series_prune.c daemon/scenario/series_prune.h \
+	daemon/journal_scan.c
 reliabd_scenario_CFLAGS = $(AM_CFLAGS) $(LIBCURL_CFLAGS) $(JANSSON_CFLAGS) \
 	$(LIBEVENT_CFLAGS) \
 	-I$(top_srcdir)/daemon/scenario
-reliabd_scenario_LDADD = daemon/scenario/libscenario_spec.a $(WORKER_LIBS) \
+reliabd_scenario_LDADD = daemon/scenario/libscenario_spec.a $(REPORT_LIBS) \
+	$(WORKER_LIBS) \
 	$(LIBCURL_LIBS) $(JANSSON_LIBS)
 
 # The built-in catalogue.
@@ -96,6 +100,18 @@ tests_unit_test_scenario_runner_CFLAGS = $(SCENARIO_TEST_CFLAGS)
 tests_unit_test_scenario_runner_LDADD = daemon/scenario/libscenario_spec.a \
 	$(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS) -lm
 
+# A run's time series: the writer on a fake clock, the reader
+# (report/series.c), the directory kept with the journal.
+check_PROGRAMS += tests/unit/test_scenario_series
+TESTS += tests/unit/test_scenario_series
+tests_unit_test_scenario_series_SOURCES = tests/unit/test_scenario_series.c \
+	daemon/scenario/series.c daemon/scenario/series_prune.c \
+	daemon/scenario/journal.c daemon/journal_scan.c \
+	daemon/scenario/verdict.c daemon/scenario/checks.c daemon/scenario/promtext.c
+tests_unit_test_scenario_series_CFLAGS = $(SCENARIO_TEST_CFLAGS)
+tests_unit_test_scenario_series_LDADD = daemon/scenario/libscenario_spec.a \
+	$(REPORT_LIBS) $(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS) -lm
+
 # Integration tests (real memcached, reliabd-proxy, reliabd-loadgen).
 # scenario_chan plays reliabd's end of the worker's channel.
 check_PROGRAMS += tests/tools/scenario_chan
@@ -107,8 +123,10 @@ TESTS += tests/integration/scenario_cli.sh \
 	tests/integration/scenario_channel.sh \
 	tests/integration/scenario_lab.sh \
 	tests/integration/ledger_corrupt.sh \
-	tests/integration/scenario_badfiles.sh
+	tests/integration/scenario_badfiles.sh \
+	tests/integration/scenario_series.sh
 EXTRA_DIST += tests/integration/scenario_cli.sh \
+	tests/integration/scenario_series.sh \
 	tests/integration/ledger_corrupt.sh \
 	tests/integration/scenario_badfiles.sh \
 	tests/integration/scenario_run.sh \
@@ -155,6 +173,8 @@ fuzz_scenario_channel_SRCS = tests/fuzz/fuzz_scenario_channel.c \
 	daemon/scenario/promtext.c daemon/scenario/sampler.c \
 	daemon/scenario/spec.c daemon/scenario/catalogue.c \
 	daemon/scenario/runargs.c \
+	daemon/scenario/series.c daemon/scenario/series_prune.c \
+	daemon/journal_scan.c report/series.c \
 	lib/log.c lib/util.c lib/duration.c lib/addr.c lib/channel.c \
 	lib/metrics.c lib/metrics_render.c lib/metrics_series.c \
 	lib/metrics_process.c proto/proto.c proto/frame.c

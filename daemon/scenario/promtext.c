@@ -212,6 +212,8 @@ sample_server(struct lg_sample *s, const char *name, int create)
 	strlcpy_r(sv->name, name, sizeof sv->name);
 	sv->breaker = -1;
 	sv->open_timeout_s = -1;
+	sv->pool_total = -1;
+	sv->pool_active = -1;
 	return sv;
 }
 
@@ -298,10 +300,25 @@ on_series(const struct prom_series *ps, void *arg)
 		enum err_kind k = kind ? err_kind_parse(kind) : ERRK_OTHER;
 
 		s->err_kind[k] += v;
+		s->have_err_kind = 1;
 		if (server && (sv = sample_server(s, server, 1))) {
 			sv->errors += v;
 			sv->err_kind[k] += v;
+			sv->have_errors = 1;
 		}
+	} else if (strcmp(ps->name, "memcache_pool_connections") == 0) {
+		const char *st = prom_label(ps, "state");
+
+		if (!st || !server || !(sv = sample_server(s, server, 1)))
+			return;
+		if (strcmp(st, "total") == 0)
+			sv->pool_total = v;
+		else if (strcmp(st, "active") == 0)
+			sv->pool_active = v;
+	} else if (strcmp(ps->name,
+	    "memcache_data_integrity_errors_total") == 0) {
+		s->integrity_total += v;
+		s->have_integrity = 1;
 	} else if (strcmp(ps->name,
 	    "memcache_circuit_breaker_open_timeout_seconds") == 0) {
 		if (server && (sv = sample_server(s, server, 1)))

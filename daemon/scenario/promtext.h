@@ -57,6 +57,9 @@ struct sample_server {
 	double errors;       /* memcache_operation_errors_total */
 	double err_kind[ERRK__COUNT];
 	double open_timeout_s; /* the breaker's open time; -1 unknown */
+	double pool_total;   /* memcache_pool_connections; -1 unknown */
+	double pool_active;  /* ... state="active"; -1 unknown */
+	int have_errors;     /* memcache_operation_errors_total exported */
 	size_t nbuckets;     /* histogram, summed over op */
 	double le[SAMPLE_SERVER_BUCKETS];
 	double cum[SAMPLE_SERVER_BUCKETS];
@@ -75,6 +78,9 @@ struct lg_sample {
 	double le[SAMPLE_MAX_BUCKETS];   /* ascending; +Inf last if present */
 	double cum[SAMPLE_MAX_BUCKETS];
 	double err_kind[ERRK__COUNT];    /* every server, by kind */
+	int have_err_kind;     /* memcache_operation_errors_total exported */
+	double integrity_total;  /* memcache_data_integrity_errors_total */
+	int have_integrity;
 	size_t nservers;
 	struct sample_server servers[SAMPLE_MAX_SERVERS];
 };

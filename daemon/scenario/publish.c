@@ -9,7 +9,15 @@
 #include "log.h"
 #include "metrics.h"
 #include "record.h"
+#include "series.h"
+#include "series_prune.h"
 #include "util.h"
+
+static void
+journal_rotated(const char *dir)
+{
+	(void)series_prune_unjournaled(dir);
+}
 
 int
 publisher_init(struct publisher *p, struct metrics_registry *reg,
@@ -18,6 +26,8 @@ publisher_init(struct publisher *p, struct metrics_registry *reg,
 	memset(p, 0, sizeof *p);
 	p->reg = reg;
 	p->state_dir = state_dir;
+	/* The run series go with the journal's rotation. */
+	journal_on_rotate(journal_rotated);
 	if (!reg)
 		return 0;
 	p->f_phase = metrics_gauge(reg, "scenario_phase",
@@ -54,6 +64,47 @@ publisher_free(struct publisher *p)
 {
 	json_decref(p->last_run);
 	p->last_run = NULL;
+	series_writer_close(p->series);
+	p->series = NULL;
+}
+
+void
+publish_servers(struct publisher *p, const char *const *servers, size_t n)
+{
+	p->servers = servers;
+	p->nservers = n;
+}
+
+/* The series of run `id`, if it is the one being written. */
+static struct series_writer *
+series_of(struct publisher *p, const char *id)
+{
+	if (!p->series || !id || strcmp(series_writer_run(p->series), id))
+		return NULL;
+	return p->series;
+}
+
+/* A run begins (its first phase): its series file is created, the
+ * directory kept under its cap first. */
+static void
+series_begin(struct publisher *p, const struct run *r)
+{
+	struct series_meta m = {p->state_dir, r->id, r->spec.name, "default",
+		r->started_wall, p->servers, p->nservers};
+
+	series_writer_close(p->series);
+	series_prune_cap(p->state_dir, SERIES_DIR_CAP, NULL);
+	p->series = series_writer_open(&m);
+}
+
+void
+publish_samples(struct publisher *p, const struct run *r,
+    const struct lg_sample *s, size_t n)
+{
+	struct series_writer *w = r ? series_of(p, r->id) : NULL;
+
+	for (size_t i = 0; w && i < n; i++)
+		series_writer_sample(w, &s[i]);
 }
 
 void
@@ -80,8 +131,14 @@ void
 publish_phase(struct publisher *p, const struct run *r)
 {
 	struct metric *m;
+	struct series_writer *w;
 	json_t *ev;
 
+	if (r->phase == PHASE_STABILIZATION && !series_of(p, r->id))
+		series_begin(p, r);
+	if (r->phase != PHASE_IDLE && (w = series_of(p, r->id)))
+		series_writer_phase(w, r->phase_start_wall,
+		    phase_text(r->phase));
 	if (p->reg && r->phase != PHASE_IDLE) {
 		/* Durations first, so a scrape never sees the start of a
 		 * phase with the previous run's length. */
@@ -153,11 +210,44 @@ fault_metrics(struct publisher *p, const struct fault_unit *u)
 	}
 }
 
+/* A fault in a few words for the series: "downstream latency=1000
+ * jitter=0", the toxicity when it is not 1. */
+static void
+fault_detail(const struct fault_unit *u, char *buf, size_t len)
+{
+	const char *key;
+	json_t *v;
+	size_t n;
+
+	n = (size_t)snprintf(buf, len, "%s", u->stream);
+	if (n < len && u->toxicity < 1.0)
+		n += (size_t)snprintf(buf + n, len - n, " toxicity=%g",
+		    u->toxicity);
+	if (u->is_node && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " down_ms=%llu",
+		    (unsigned long long)u->down_ms);
+	json_object_foreach(u->attrs, key, v) {
+		if (n >= len)
+			break;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s=%g",
+		    n ? " " : "", key, json_number_value(v));
+	}
+}
+
 void
 publish_fault(struct publisher *p, const struct fault_set *s,
     const struct fault_unit *u, const char *action, const char *error)
 {
+	struct series_writer *w = series_of(p, s->run_id);
 	json_t *ev;
+
+	if (w) {
+		char detail[200];
+
+		fault_detail(u, detail, sizeof detail);
+		series_writer_fault(w, now_wall(), action,
+		    fault_type_text(u->type), u->le.server, detail, error);
+	}
 
 	/* A failed apply changed nothing on the proxy. */
 	if (!(error && strcmp(action, "apply") == 0))
@@ -210,6 +300,13 @@ publish_run(struct publisher *p, const struct run *r, enum run_status st,
 	json_t *rec;
 
 	run_metrics(p, r, st);
+	/* The series ends before the record is journaled: a reader that
+	 * finds the record finds the whole series. */
+	if (series_of(p, r->id)) {
+		series_writer_phase(p->series, wall, "done");
+		series_writer_end(p->series, wall, run_status_text(st));
+		p->series = NULL;
+	}
 	rec = run_record(r, batch, st, reason, wall);
 	if (!rec) {
 		log_error("out of memory: run %s not journaled", r->id);

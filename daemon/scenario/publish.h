@@ -15,6 +15,7 @@
 
 struct metrics_registry;
 struct metric_family;
+struct series_writer;
 
 struct publisher {
 	struct metrics_registry *reg;   /* NULL: no metrics (--cleanup) */
@@ -23,6 +24,10 @@ struct publisher {
 	const char *state_dir;          /* the journal's */
 	json_t *last_run;               /* the last record */
 	const char *notice;             /* faults.notice; NULL: none */
+	/* The current run's time series (series.h); NULL: none. */
+	struct series_writer *series;
+	const char *const *servers;     /* the lab's, for the series */
+	size_t nservers;
 };
 
 /* Declares the metrics in `reg` (may be NULL). 0, or -1 with err. */
@@ -44,5 +49,12 @@ void publish_run(struct publisher *p, const struct run *r,
     enum run_status st, const char *reason, const char *batch, double wall);
 void publish_done(struct publisher *p, const struct playlist *pl,
     int aborted);
+/* The lab's server names (must outlive the publisher), named in each
+ * run's series. */
+void publish_servers(struct publisher *p, const char *const *servers,
+    size_t n);
+/* The client's scrapes during run `r` (NULL: none), to its series. */
+void publish_samples(struct publisher *p, const struct run *r,
+    const struct lg_sample *s, size_t n);
 
 #endif
