@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "reliabd.h"
 #include "util.h"
+#include "web.h"
 
 static struct metric_family *f_up, *f_restarts, *f_last_exit, *f_state;
 
@@ -49,7 +50,13 @@ dmetrics_start(struct reliabd *d, char *err, size_t errlen)
 	d->m_conns = metric_get(f_conns);
 	d->m_requests_ok = metric_get(f_req, "ok");
 	d->m_requests_err = metric_get(f_req, "error");
-	d->msrv = metrics_server_start(d->cfg.metrics, d->reg, err, errlen);
+	/* The listener serves the report pages too (web.c). */
+	if (web_init(d->cfg.state_dir) < 0) {
+		snprintf(err, errlen, "state directory name too long");
+		return -1;
+	}
+	d->msrv = metrics_server_start_pages(d->cfg.metrics, d->reg, web_page,
+	    NULL, err, errlen);
 	if (d->msrv == NULL)
 		return -1;
 	{

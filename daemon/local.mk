@@ -13,7 +13,8 @@ reliabd_SOURCES = \
 	daemon/cmd-runs.c daemon/cmd-show.c \
 	daemon/events.c daemon/journal.c daemon/dmetrics.c daemon/notify.c \
 	daemon/journal_scan.c daemon/journal_scan.h \
-	daemon/job.c daemon/scenario/journal.c
+	daemon/job.c daemon/scenario/journal.c \
+	daemon/web.c daemon/web.h daemon/web_path.c
 reliabd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS) \
 	$(LIBSYSTEMD_CFLAGS)
 reliabd_LDADD = $(REPORT_LIBS) $(RELIAB_LIBS) $(PROTO_LIBS) $(LIBEVENT_LIBS) \
@@ -32,7 +33,8 @@ TESTS += tests/unit/test_child
 tests_unit_test_child_SOURCES = tests/unit/test_child.c \
 	daemon/child.c daemon/pending.c daemon/reply.c daemon/spawn.c \
 	daemon/backoff.c daemon/daemon.c daemon/reload.c daemon/workers.c \
-	daemon/notify.c daemon/dmetrics.c
+	daemon/notify.c daemon/dmetrics.c daemon/web.c daemon/web_path.c \
+	daemon/journal.c daemon/journal_scan.c daemon/scenario/journal.c
 tests_unit_test_child_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_unit_test_child_CFLAGS = $(reliabd_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_child_LDADD = $(reliabd_LDADD) $(CHECK_LIBS)

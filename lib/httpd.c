@@ -1,4 +1,5 @@
-/* GET /metrics over libmicrohttpd, on MHD's own polling thread. */
+/* GET /metrics over libmicrohttpd, on MHD's own polling thread; other
+ * paths go to a page handler when one is set. */
 #include "httpd.h"
 
 #include <errno.h>
@@ -18,6 +19,8 @@
 struct metrics_server {
 	struct MHD_Daemon *mhd;
 	struct metrics_registry *reg;
+	httpd_page_fn page_fn;
+	void *page_arg;
 	unsigned port;
 };
 
@@ -53,6 +56,35 @@ reply_text(struct MHD_Connection *c, unsigned status, const char *text)
 	return rc;
 }
 
+/* A page from the handler; its body is freed by MHD. */
+static enum MHD_Result
+reply_page(struct metrics_server *srv, struct MHD_Connection *c,
+    const char *url)
+{
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+	const char *type = "text/plain; charset=utf-8";
+	char *body = NULL;
+	size_t len = 0;
+	unsigned status;
+
+	status = srv->page_fn(srv->page_arg, url, &body, &len, &type);
+	if (body == NULL)
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "out of memory\n");
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -83,6 +115,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (url != NULL && strcmp(url, "/metrics") != 0 && srv->page_fn)
+		return reply_page(srv, c, url);
 	if (url == NULL || strcmp(url, "/metrics") != 0)
 		return reply_text(c, MHD_HTTP_NOT_FOUND,
 		    "not found; try /metrics\n");
@@ -105,6 +139,13 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 struct metrics_server *
 metrics_server_start(const char *addr, struct metrics_registry *reg,
     char *err, size_t errlen)
+{
+	return metrics_server_start_pages(addr, reg, NULL, NULL, err, errlen);
+}
+
+struct metrics_server *
+metrics_server_start_pages(const char *addr, struct metrics_registry *reg,
+    httpd_page_fn fn, void *arg, char *err, size_t errlen)
 {
 	struct metrics_server *srv;
 	struct hostport hp;
@@ -136,6 +177,8 @@ metrics_server_start(const char *addr, struct metrics_registry *reg,
 		return NULL;
 	}
 	srv->reg = reg;
+	srv->page_fn = fn;
+	srv->page_arg = arg;
 	errno = 0;
 	/* MHD makes its sockets close-on-exec itself (SOCK_CLOEXEC,
 	 * accept4) and sets SO_REUSEADDR; never LISTENING_ADDRESS_REUSE,

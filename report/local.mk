@@ -14,3 +14,20 @@ tests/fuzz/fuzz_series: $(fuzz_series_SRCS)
 	$(FUZZ_LINK) $(JANSSON_LIBS) -lm
 EXTRA_DIST += $(fuzz_series_SRCS) tests/fuzz/corpus/series
 
+# The report pages (helper R): report/html.c writes them; glue.js (the
+# charts' glue to dygraphs) and report.css are compiled in as strings,
+# report/assets.c made from them here.
+report_libreport_a_SOURCES += report/html.c report/html.h \
+	report/escape.c report/escape.h
+nodist_report_libreport_a_SOURCES = report/assets.c
+CLEANFILES += report/assets.c
+EXTRA_DIST += report/glue.js report/report.css
+REPORT_TO_C = sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'
+report/assets.c: $(srcdir)/report/glue.js $(srcdir)/report/report.css
+	$(AM_V_GEN)mkdir -p report && { \
+	echo '/* Made from report/glue.js and report.css by report/local.mk. */'; \
+	echo 'const char report_glue_js[] ='; \
+	$(REPORT_TO_C) $(srcdir)/report/glue.js; echo ';'; \
+	echo 'const char report_css[] ='; \
+	$(REPORT_TO_C) $(srcdir)/report/report.css; echo ';'; \
+	} > $@.tmp && mv $@.tmp $@
