@@ -78,6 +78,7 @@ static const struct key_spec node_keys[] = {
 static const struct key_spec server_keys[] = {
 	{ "address", V_ADDR_NZ, FIELD(config_server, address) },
 	{ "upstream", V_ADDR_NZ, FIELD(config_server, upstream) },
+	{ "api", V_ADDR_NZ, FIELD(config_server, api) },
 	{ NULL, V_STR, 0, 0 },
 };
 static const struct key_spec proxy_keys[] = {

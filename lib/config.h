@@ -43,6 +43,7 @@ struct config_server {
 	char name[CONFIG_NAME_MAX];
 	char address[CONFIG_NAME_MAX];   /* what the client connects to */
 	char upstream[CONFIG_NAME_MAX];  /* what the proxy forwards to */
+	char api[CONFIG_NAME_MAX];       /* its Toxiproxy API; "": [proxy] api */
 };
 
 /* A [loadgen NAME] section: one more client under test. */

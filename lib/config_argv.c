@@ -131,6 +131,13 @@ config_client_argv(const struct config *cfg,
 	return argv_finish(&a);
 }
 
+/* Whether `s` names a Toxiproxy API other than [proxy] api. */
+static int
+server_own_api(const struct config *cfg, const struct config_server *s)
+{
+	return s->api[0] != '\0' && strcmp(s->api, cfg->proxy_api) != 0;
+}
+
 char **
 config_worker_argv(const struct config *cfg, enum kind kind)
 {
@@ -143,8 +150,10 @@ config_worker_argv(const struct config *cfg, enum kind kind)
 	case KIND_PROXY:
 		argv_pushf(&a, "--api=%s", cfg->proxy_api);
 		argv_pushf(&a, "--metrics=%s", cfg->proxy_metrics);
+		/* A server with an API of its own is not on this proxy. */
 		for (size_t i = 0; i < cfg->nservers; i++)
-			if (cfg->servers[i].upstream[0] != '\0')
+			if (cfg->servers[i].upstream[0] != '\0' &&
+			    !server_own_api(cfg, &cfg->servers[i]))
 				argv_pushf(&a, "--proxy=%s=%s,%s",
 				    cfg->servers[i].name,
 				    cfg->servers[i].address,
@@ -159,8 +168,25 @@ config_worker_argv(const struct config *cfg, enum kind kind)
 		argv_pushf(&a, "--loadgen-metrics=%s",
 		    config_sampled_metrics(cfg));
 		argv_pushf(&a, "--control-socket=%s", cfg->control_socket);
-		for (size_t i = 0; i < cfg->nservers; i++)
-			argv_pushf(&a, "--server=%s", cfg->servers[i].name);
+		/* The worker creates the proxies no reliabd-proxy of ours
+		 * serves: it gets their addresses, and each server's API. */
+		if (cfg->proxy_mode == PROXY_MODE_EXTERNAL)
+			argv_pushf(&a, "--proxy-mode=%s",
+			    proxy_mode_text(cfg->proxy_mode));
+		for (size_t i = 0; i < cfg->nservers; i++) {
+			const struct config_server *s = &cfg->servers[i];
+
+			if (s->upstream[0] != '\0' &&
+			    (cfg->proxy_mode == PROXY_MODE_EXTERNAL ||
+			    server_own_api(cfg, s)))
+				argv_pushf(&a, "--server=%s=%s,%s", s->name,
+				    s->address, s->upstream);
+			else
+				argv_pushf(&a, "--server=%s", s->name);
+			if (server_own_api(cfg, s))
+				argv_pushf(&a, "--server-api=%s=%s", s->name,
+				    s->api);
+		}
 		for (size_t i = 0; i < cfg->nnodes; i++)
 			argv_pushf(&a, "--node=%s", cfg->nodes[i].name);
 		argv_push_section(&a, &cfg->scenario);

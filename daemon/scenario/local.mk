@@ -134,7 +134,9 @@ EXTRA_DIST += tests/integration/scenario_cli.sh \
 	tests/integration/scenario_loop.sh \
 	tests/integration/scenario_channel.sh \
 	tests/integration/scenario_lab.sh \
-	tests/integration/scenario_lib.sh
+	tests/integration/scenario_lib.sh \
+	tests/integration/scenario_populate.sh \
+	tests/integration/scenario_two_apis.sh
 
 # The fuzz target: scenario files, /metrics text, the ledger;
 # tests/fuzz/local.mk adds $(SCENARIO_FUZZ_TARGETS) to FUZZ_TARGETS.

@@ -428,6 +428,65 @@ START_TEST(merge_argv)
 }
 END_TEST
 
+/* [server] api: a server behind a Toxiproxy API of its own is not on
+ * reliabd-proxy, and the scenario worker gets its API and addresses (it
+ * creates that proxy); with mode = external it creates them all. */
+START_TEST(server_api)
+{
+	static const char conf[] =
+	    "[server m1]\naddress = 127.0.0.1:21211\nupstream = 127.0.0.1:11211\n"
+	    "[server m2]\naddress = 127.0.0.1:21212\nupstream = 127.0.0.1:11212\n"
+	    "api = 127.0.0.1:28474\n"
+	    "[server m3]\naddress = 10.0.0.3:11211\n"
+	    "api = 127.0.0.1:18474\n"
+	    "[proxy]\napi = 127.0.0.1:18474\nmode = %s\n"
+	    "[scenario]\nmetrics = 127.0.0.1:19091\n";
+	char text[512], **argv;
+	size_t i;
+	int m2 = 0, m2api = 0, m1 = 0;
+
+	snprintf(text, sizeof(text), conf, "builtin");
+	ck_assert_msg(load(text) == 0, "%s", err);
+	ck_assert_str_eq(cfg->servers[1].api, "127.0.0.1:28474");
+	ck_assert_str_eq(cfg->servers[0].api, "");
+	argv = config_worker_argv(cfg, KIND_PROXY);
+	check_argv(argv, (const char *const[]){ "--api=127.0.0.1:18474",
+	    "--metrics=127.0.0.1:9092",
+	    "--proxy=m1=127.0.0.1:21211,127.0.0.1:11211", NULL });
+	config_argv_free(argv);
+	argv = config_worker_argv(cfg, KIND_SCENARIO);
+	for (i = 0; argv[i]; i++) {
+		m1 |= strcmp(argv[i], "--server=m1") == 0;
+		m2 |= strcmp(argv[i],
+		    "--server=m2=127.0.0.1:21212,127.0.0.1:11212") == 0;
+		m2api |= strcmp(argv[i], "--server-api=m2=127.0.0.1:28474") == 0;
+		ck_assert_ptr_null(strstr(argv[i], "--proxy-mode"));
+		ck_assert_ptr_null(strstr(argv[i], "--server-api=m3"));
+	}
+	ck_assert(m1 && m2 && m2api);
+	config_argv_free(argv);
+
+	snprintf(text, sizeof(text), conf, "external");
+	ck_assert_msg(load(text) == 0, "%s", err);
+	argv = config_worker_argv(cfg, KIND_SCENARIO);
+	m1 = m2 = 0;
+	for (i = 0; argv[i]; i++) {
+		m1 |= strcmp(argv[i],
+		    "--server=m1=127.0.0.1:21211,127.0.0.1:11211") == 0;
+		m2 |= strcmp(argv[i], "--proxy-mode=external") == 0;
+	}
+	ck_assert(m1 && m2);
+	config_argv_free(argv);
+
+	ck_assert_int_eq(load("[server m]\naddress = 127.0.0.1:1\n"
+	    "api = 127.0.0.1\n"), -1);
+	ck_assert_msg(strstr(err, "test.conf:3: [server m] api:") != NULL,
+	    "%s", err);
+	ck_assert_int_eq(load("[server m]\naddress = 127.0.0.1:1\n"
+	    "api = 127.0.0.1:0\n"), -1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -445,6 +504,7 @@ main(void)
 	tcase_add_test(tc, limits);
 	tcase_add_test(tc, worker_argv);
 	tcase_add_test(tc, merge_argv);
+	tcase_add_test(tc, server_api);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
