@@ -3,7 +3,8 @@
 # --kind=libmemcached (docs/CLIENTS.md holds a run's figures). Three
 # memcached behind reliabd-proxy; one fault at a time on m1, each in
 # three phases: BASE s without it, FAULT s with it, AFTER s without it.
-# Per phase and per second of the fault: m1's operations (reached it, or
+# Per phase, and per window of about a second during the fault (its
+# length printed: scrapes take time on a loaded machine): m1's operations (reached it, or
 # refused by libmemcached without a try), its errors by kind, m2 and m3's
 # successes, and the p99 of m1 and of m2+m3. It measures; it never fails
 # on a slow machine.
@@ -69,7 +70,7 @@ phase() {
 		"$(p99 "$3" "$4" m1)" "$(p99 "$3" "$4" m2)" "$(kinds "$3" "$4")"
 }
 
-echo "loadgen: --kind=libmemcached ${LIBMC_ARGS[*]}"
+echo "loadgen: --kind=libmemcached ${LIBMC_ARGS[*]}; $(uptime)"
 for f in $FAULTS; do
 	start_loadgen --kind=libmemcached --keys=$KEYS "${LIBMC_ARGS[@]}"
 	sleep 1
@@ -78,7 +79,8 @@ for f in $FAULTS; do
 	snap f0
 	for i in $(seq "$FAULT"); do
 		sleep 1; snap "f$i"
-		printf '  %-9s +%ss: m1 ops %6s  m2+m3 ok %6s  m1 errors: %s\n' "$f" "$i" \
+		printf '  %-9s window %s (%ss): m1 ops %6s  m2+m3 ok %6s  m1 errors: %s\n' \
+			"$f" "$i" "$(secs_between "f$((i - 1))" "f$i")" \
 			"$(m1_ops "f$((i - 1))" "f$i")" "$(others_ok "f$((i - 1))" "f$i")" \
 			"$(kinds "f$((i - 1))" "f$i")"
 	done
