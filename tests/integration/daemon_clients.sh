@@ -76,7 +76,7 @@ pass "file_sd: client=\"alpha\" and client=\"beta\" targets at their live ports"
 ctl load stop beta >"$T/stop.txt" || fail "load stop beta refused"
 grep -q '^load stop: beta is ' "$T/stop.txt" || fail "load stop text: $(cat "$T/stop.txt")"
 wait_for 10 client_is beta state stopped || fail "beta not stopped"
-sleep 1.5
+sleep 1
 client_is beta state stopped || fail "a stopped client was restarted"
 client_is beta load null || fail "a stopped client shows load"
 client_is alpha state running || fail "alpha stopped with beta"
@@ -98,6 +98,20 @@ grep -q 'not-found' "$T/zzz.out" && grep -q 'no client named \\\?"zzz\\\?"; clie
 	fail "unknown client, --json: $(cat "$T/zzz.out")"
 client_is alpha state running && client_is beta state running || fail "a refused load stop stopped something"
 pass "load stop btea: did you mean \"beta\""
+
+# The bash completion offers the running daemon's clients.
+comp() { # WORDS...: what completing the last word offers
+	PATH="$B:$PATH" bash -c '
+		source "$0"
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		_reliabctl reliabctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+		printf "%s\n" "${COMPREPLY[@]}"' \
+		"$top_srcdir/etc/bash-completion/reliabctl" "$@" | sort
+}
+[ "$(comp reliabctl -s "$SOCK" load stop "" | tr '\n' ' ')" = "alpha beta " ] ||
+	fail "completing clients: $(comp reliabctl -s "$SOCK" load stop "" | tr '\n' ' ')"
+pass "bash completion: load stop offers alpha and beta"
 
 # load stop / start with no name: every client.
 ctl load stop >"$T/stopall.txt" || fail "load stop refused"
