@@ -28,9 +28,6 @@ struct series {
 	double last_t;              /* the last sample's */
 };
 
-static const char *const err_kinds[] = {
-	"timeout", "connection", "server", "circuit_open", "pool", "other",
-};
 static const char *const phases[] = {
 	"stabilization", "testing", "recovery", "done",
 };
@@ -62,23 +59,23 @@ series_run_id_ok(const char *id)
 	return 1;
 }
 
-/* A string of 1..max bytes with no control character. */
+/* A name or text of 1..max bytes with no control character. */
 static int
-text_ok(const json_t *v, size_t max)
+chars_ok(const char *s, size_t n, size_t max)
 {
-	const char *s;
-	size_t n;
-
-	if (!json_is_string(v))
-		return 0;
-	s = json_string_value(v);
-	n = json_string_length(v);
 	if (n == 0 || n > max || strlen(s) != n)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return 0;
 	return 1;
+}
+
+static int
+text_ok(const json_t *v, size_t max)
+{
+	return json_is_string(v) &&
+	    chars_ok(json_string_value(v), json_string_length(v), max);
 }
 
 static int
@@ -104,228 +101,195 @@ num_ok(const json_t *v, double min, double max)
 	return isfinite(d) && d >= min && d <= max;
 }
 
-/* Copies `key` from `in` to `out` when it is a number in [min, max] or
- * (if nullable) null; absent stays absent. 0, or -1 when it is there
- * and bad (or no memory). */
-static int
-copy_num(json_t *out, const json_t *in, const char *key, double min,
-    double max, int nullable)
-{
-	json_t *v = json_object_get(in, key);
+/* Lines are checked in place: each key's value, then every key not in
+ * the contract dropped (a renderer sees only what was checked). */
 
-	if (!v)
-		return 0;
-	if (json_is_null(v) && nullable)
-		return json_object_set_new(out, key, json_null());
-	if (!num_ok(v, min, max))
-		return -1;
-	return json_object_set_new(out, key,
-	    json_real(json_number_value(v)));
-}
-
+/* `key` absent (unless required), null (if nullable) or a number in
+ * [min, max]. */
 static int
-copy_text(json_t *out, const json_t *in, const char *key, size_t max,
-    int required)
+num_field(const json_t *o, const char *key, double min, double max,
+    int nullable, int required)
 {
-	json_t *v = json_object_get(in, key);
+	json_t *v = json_object_get(o, key);
 
 	if (!v)
 		return required ? -1 : 0;
-	if (!text_ok(v, max))
-		return -1;
-	return json_object_set_new(out, key, json_string(json_string_value(v)));
+	if (json_is_null(v))
+		return nullable ? 0 : -1;
+	return num_ok(v, min, max) ? 0 : -1;
 }
 
 static int
-copy_t(json_t *out, const json_t *in)
+text_field(const json_t *o, const char *key, size_t max, int required)
 {
-	json_t *v = json_object_get(in, "t");
+	json_t *v = json_object_get(o, key);
 
-	if (!num_ok(v, 0, SERIES_T_MAX))
-		return -1;
-	return json_object_set_new(out, "t", json_real(json_number_value(v)));
+	if (!v)
+		return required ? -1 : 0;
+	return text_ok(v, max) ? 0 : -1;
 }
 
-static json_t *
-parse_meta(const json_t *in)
+static int
+t_field(const json_t *o)
 {
-	json_t *out = json_object(), *sv, *list, *v;
+	return num_field(o, "t", 0, SERIES_T_MAX, 0, 1);
+}
+
+/* Drops the keys not in `keys` (NULL-ended), "type" among them. */
+static void
+only_keys(json_t *o, const char *const *keys)
+{
+	const char *key;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(o, tmp, key, v) {
+		size_t i;
+
+		for (i = 0; keys[i]; i++)
+			if (strcmp(key, keys[i]) == 0)
+				break;
+		if (!keys[i])
+			json_object_del(o, key);
+	}
+}
+
+static int
+check_meta(json_t *o)
+{
+	static const char *const keys[] = {"v", "run", "scenario", "start",
+		"interval_ms", "servers", "client", NULL};
+	json_t *v = json_object_get(o, "v"), *sv;
 	size_t i;
 
-	if (!out)
-		return NULL;
-	v = json_object_get(in, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != 1)
-		goto bad;
-	v = json_object_get(in, "run");
+		return -1;
+	v = json_object_get(o, "run");
 	if (!json_is_string(v) || !series_run_id_ok(json_string_value(v)) ||
-	    json_object_set_new(out, "run", json_string(json_string_value(v))))
-		goto bad;
-	if (json_object_set_new(out, "v", json_integer(1)) ||
-	    copy_text(out, in, "scenario", SERIES_NAME_MAX, 1) ||
-	    copy_text(out, in, "client", SERIES_NAME_MAX, 0) ||
-	    copy_num(out, in, "start", 0, 1e11, 0) ||
-	    !json_object_get(out, "start"))
-		goto bad;
-	v = json_object_get(in, "interval_ms");
+	    text_field(o, "scenario", SERIES_NAME_MAX, 1) ||
+	    text_field(o, "client", SERIES_NAME_MAX, 0) ||
+	    num_field(o, "start", 0, 1e11, 0, 1))
+		return -1;
+	v = json_object_get(o, "interval_ms");
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) > 3600000 ||
-	    json_object_set_new(out, "interval_ms",
-	    json_integer(json_integer_value(v)))))
-		goto bad;
-	sv = json_object_get(in, "servers");
-	if (!sv)
-		return out;
-	if (!json_is_array(sv) || json_array_size(sv) > SERIES_SERVERS_MAX ||
-	    !(list = json_array()) ||
-	    json_object_set_new(out, "servers", list))
-		goto bad;
-	json_array_foreach(sv, i, v) {
-		if (!text_ok(v, SERIES_NAME_MAX))
-			goto bad;
-		for (size_t j = 0; j < i; j++)
-			if (json_equal(v, json_array_get(sv, j)))
-				goto bad;
-		if (json_array_append_new(list,
-		    json_string(json_string_value(v))))
-			goto bad;
-	}
-	return out;
-bad:
-	json_decref(out);
-	return NULL;
-}
-
-static json_t *
-parse_server(const json_t *in)
-{
-	json_t *out = json_object();
-	json_t *br = json_object_get(in, "br");
-
-	if (!out || !json_is_object(in))
-		goto bad;
-	if (copy_num(out, in, "ops", 0, SERIES_NUM_MAX, 1) ||
-	    copy_num(out, in, "err", 0, SERIES_NUM_MAX, 1) ||
-	    copy_num(out, in, "p50", 0, SERIES_NUM_MAX, 1) ||
-	    copy_num(out, in, "p99", 0, SERIES_NUM_MAX, 1) ||
-	    copy_num(out, in, "pool", 0, SERIES_NUM_MAX, 1) ||
-	    copy_num(out, in, "active", 0, SERIES_NUM_MAX, 1))
-		goto bad;
-	/* The breaker is a state, not a figure: 0, 1 or 2. */
-	if (br && !json_is_null(br)) {
-		if (!num_ok(br, 0, 2) ||
-		    json_number_value(br) != floor(json_number_value(br)) ||
-		    json_object_set_new(out, "br",
-		    json_integer((json_int_t)json_number_value(br))))
-			goto bad;
-	} else if (br && json_object_set_new(out, "br", json_null()))
-		goto bad;
-	return out;
-bad:
-	json_decref(out);
-	return NULL;
-}
-
-static json_t *
-parse_sample(const json_t *in)
-{
-	json_t *out = json_object(), *v, *o;
-	const char *key;
-
-	if (!out)
-		return NULL;
-	if (copy_t(out, in) ||
-	    copy_text(out, in, "client", SERIES_NAME_MAX, 0) ||
-	    copy_num(out, in, "ops", 0, SERIES_NUM_MAX, 1) ||
-	    copy_num(out, in, "err", 0, 1, 1) ||
-	    copy_num(out, in, "integ", 0, SERIES_NUM_MAX, 1))
-		goto bad;
-	if ((v = json_object_get(in, "ek"))) {
-		if (!json_is_object(v) || !(o = json_object()) ||
-		    json_object_set_new(out, "ek", o))
-			goto bad;
-		for (size_t k = 0; k < sizeof err_kinds / sizeof err_kinds[0];
-		    k++)
-			if (copy_num(o, v, err_kinds[k], 0, SERIES_NUM_MAX, 1))
-				goto bad;
-		if (json_object_size(v) != json_object_size(o))
-			goto bad;
-	}
-	if ((v = json_object_get(in, "s"))) {
-		json_t *sv;
-
-		if (!json_is_object(v) ||
-		    json_object_size(v) > SERIES_SERVERS_MAX ||
-		    !(o = json_object()) || json_object_set_new(out, "s", o))
-			goto bad;
-		json_object_foreach(v, key, sv) {
-			json_t *name = json_string(key), *p;
-			int ok = name && text_ok(name, SERIES_NAME_MAX);
-
-			json_decref(name);
-			if (!ok || !(p = parse_server(sv)) ||
-			    json_object_set_new(o, key, p))
-				goto bad;
+	    json_integer_value(v) > 3600000))
+		return -1;
+	if ((sv = json_object_get(o, "servers"))) {
+		if (!json_is_array(sv) ||
+		    json_array_size(sv) > SERIES_SERVERS_MAX)
+			return -1;
+		json_array_foreach(sv, i, v) {
+			if (!text_ok(v, SERIES_NAME_MAX))
+				return -1;
+			for (size_t j = 0; j < i; j++)
+				if (json_equal(v, json_array_get(sv, j)))
+					return -1;
 		}
 	}
-	return out;
-bad:
-	json_decref(out);
-	return NULL;
+	only_keys(o, keys);
+	return 0;
 }
 
-static json_t *
-parse_phase(const json_t *in)
+static int
+check_server(json_t *o)
 {
-	json_t *out = json_object();
-	json_t *p = json_object_get(in, "phase");
+	static const char *const keys[] = {"ops", "err", "p50", "p99", "br",
+		"pool", "active", NULL};
+	static const char *const figures[] = {"ops", "err", "p50", "p99",
+		"pool", "active"};
+	json_t *br = json_object_get(o, "br");
 
-	if (!out || copy_t(out, in) ||
-	    !one_of(p, phases, sizeof phases / sizeof phases[0]) ||
-	    json_object_set_new(out, "phase", json_string(json_string_value(p)))) {
-		json_decref(out);
-		return NULL;
+	if (!json_is_object(o))
+		return -1;
+	for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
+		if (num_field(o, figures[i], 0, SERIES_NUM_MAX, 1, 0))
+			return -1;
+	/* The breaker is a state, not a figure: 0, 1 or 2. */
+	if (br && !json_is_null(br) && (!num_ok(br, 0, 2) ||
+	    json_number_value(br) != floor(json_number_value(br))))
+		return -1;
+	only_keys(o, keys);
+	return 0;
+}
+
+static int
+check_sample(json_t *o)
+{
+	static const char *const keys[] = {"t", "client", "ops", "err",
+		"ek", "integ", "s", NULL};
+	static const char *const kinds[] = {"timeout", "connection", "server",
+		"circuit_open", "pool", "other", NULL};
+	const char *key;
+	json_t *v, *sv;
+
+	if (t_field(o) || text_field(o, "client", SERIES_NAME_MAX, 0) ||
+	    num_field(o, "ops", 0, SERIES_NUM_MAX, 1, 0) ||
+	    num_field(o, "err", 0, 1, 1, 0) ||
+	    num_field(o, "integ", 0, SERIES_NUM_MAX, 1, 0))
+		return -1;
+	if ((v = json_object_get(o, "ek"))) {
+		if (!json_is_object(v))
+			return -1;
+		for (size_t k = 0; kinds[k]; k++)
+			if (num_field(v, kinds[k], 0, SERIES_NUM_MAX, 1, 0))
+				return -1;
+		only_keys(v, kinds);
 	}
-	return out;
+	if ((v = json_object_get(o, "s"))) {
+		if (!json_is_object(v) ||
+		    json_object_size(v) > SERIES_SERVERS_MAX)
+			return -1;
+		json_object_foreach(v, key, sv)
+			if (!chars_ok(key, strlen(key), SERIES_NAME_MAX) ||
+			    check_server(sv))
+				return -1;
+	}
+	only_keys(o, keys);
+	return 0;
 }
 
-static json_t *
-parse_fault(const json_t *in)
+static int
+check_phase(json_t *o)
 {
+	static const char *const keys[] = {"t", "phase", NULL};
+
+	if (t_field(o) || !one_of(json_object_get(o, "phase"), phases,
+	    sizeof phases / sizeof phases[0]))
+		return -1;
+	only_keys(o, keys);
+	return 0;
+}
+
+static int
+check_fault(json_t *o)
+{
+	static const char *const keys[] = {"t", "action", "fault", "target",
+		"detail", "error", NULL};
 	static const char *const actions[] = {"apply", "remove"};
-	json_t *out = json_object();
-	json_t *a = json_object_get(in, "action");
 
-	if (!out || copy_t(out, in) || !one_of(a, actions, 2) ||
-	    json_object_set_new(out, "action",
-	    json_string(json_string_value(a))) ||
-	    copy_text(out, in, "fault", SERIES_NAME_MAX, 1) ||
-	    copy_text(out, in, "target", SERIES_NAME_MAX, 1) ||
-	    copy_text(out, in, "detail", SERIES_DETAIL_MAX, 0) ||
-	    copy_text(out, in, "error", SERIES_ERROR_MAX, 0)) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+	if (t_field(o) || !one_of(json_object_get(o, "action"), actions, 2) ||
+	    text_field(o, "fault", SERIES_NAME_MAX, 1) ||
+	    text_field(o, "target", SERIES_NAME_MAX, 1) ||
+	    text_field(o, "detail", SERIES_DETAIL_MAX, 0) ||
+	    text_field(o, "error", SERIES_ERROR_MAX, 0))
+		return -1;
+	only_keys(o, keys);
+	return 0;
 }
 
-static json_t *
-parse_end(const json_t *in)
+static int
+check_end(json_t *o)
 {
-	json_t *out = json_object();
-	json_t *st = json_object_get(in, "status");
-	int ok = text_ok(st, SERIES_STATUS_MAX);
+	static const char *const keys[] = {"t", "status", NULL};
+	json_t *st = json_object_get(o, "status");
 
-	for (const char *p = ok ? json_string_value(st) : ""; *p; p++)
+	if (t_field(o) || !text_ok(st, SERIES_STATUS_MAX))
+		return -1;
+	for (const char *p = json_string_value(st); *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
-			ok = 0;
-	if (!out || !ok || copy_t(out, in) ||
-	    json_object_set_new(out, "status",
-	    json_string(json_string_value(st)))) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
+			return -1;
+	only_keys(o, keys);
+	return 0;
 }
 
 /* One whole line. 0 kept, -1 skipped (counted by the caller), -2 no
@@ -333,54 +297,55 @@ parse_end(const json_t *in)
 static int
 line(struct series *s, const char *p, size_t n)
 {
-	json_t *in, *out = NULL;
+	json_t *o, **one = NULL, *list = NULL;
 	const char *type;
 	int rc = -1;
 
-	in = json_loadb(p, n, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(in) ||
-	    !json_is_string(json_object_get(in, "type")))
+	o = json_loadb(p, n, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(o) ||
+	    !json_is_string(json_object_get(o, "type")))
 		goto out;
-	type = json_string_value(json_object_get(in, "type"));
+	type = json_string_value(json_object_get(o, "type"));
 	if (strcmp(type, "meta") == 0) {
-		if (s->meta || !(s->meta = parse_meta(in)))
+		if (s->meta || check_meta(o))
 			goto out;
-		rc = 0;
+		one = &s->meta;
 	} else if (strcmp(type, "sample") == 0) {
 		double t;
 
-		if (s->kept_bytes + n > SERIES_KEEP_BYTES ||
-		    !(out = parse_sample(in)))
+		if (s->kept_bytes + n > SERIES_KEEP_BYTES || check_sample(o))
 			goto out;
 		/* Time goes forward: a chart's x axis must. */
-		t = json_number_value(json_object_get(out, "t"));
+		t = json_number_value(json_object_get(o, "t"));
 		if (json_array_size(s->samples) && t < s->last_t)
 			goto out;
-		if (json_array_append(s->samples, out) != 0) {
-			rc = -2;
-			goto out;
-		}
 		s->last_t = t;
 		s->kept_bytes += n;
-		rc = 0;
+		list = s->samples;
 	} else if (strcmp(type, "phase") == 0) {
 		if (json_array_size(s->phases) >= SERIES_PHASES_MAX ||
-		    !(out = parse_phase(in)))
+		    check_phase(o))
 			goto out;
-		rc = json_array_append(s->phases, out) ? -2 : 0;
+		list = s->phases;
 	} else if (strcmp(type, "fault") == 0) {
 		if (json_array_size(s->faults) >= SERIES_FAULTS_MAX ||
-		    !(out = parse_fault(in)))
+		    check_fault(o))
 			goto out;
-		rc = json_array_append(s->faults, out) ? -2 : 0;
+		list = s->faults;
 	} else if (strcmp(type, "end") == 0) {
-		if (s->end || !(s->end = parse_end(in)))
+		if (s->end || check_end(o))
 			goto out;
-		rc = 0;
+		one = &s->end;
+	} else
+		goto out;
+	if (one) {
+		*one = o;
+		return 0;
 	}
+	rc = json_array_append_new(list, o) ? -2 : 0;
+	return rc;
 out:
-	json_decref(out);
-	json_decref(in);
+	json_decref(o);
 	return rc;
 }
 
@@ -560,16 +525,13 @@ series_load(const char *state_dir, const char *run_id, char *err,
 json_t *
 series_json(const struct series *s)
 {
-	json_t *shared, *copy;
-
-	/* A copy: the caller may change it, the series stays as read. */
-	shared = json_pack("{s:O,s:O,s:O,s:O,s:O,s:I}", "meta", s->meta,
+	/* The lines' objects are shared, not copied (a report of a long
+	 * run would copy megabytes): the caller reads them and changes
+	 * nothing under "meta", "samples", "phases", "faults" or "end". */
+	return json_pack("{s:O,s:O,s:O,s:O,s:O,s:I}", "meta", s->meta,
 	    "samples", s->samples, "phases", s->phases, "faults", s->faults,
 	    "end", s->end ? s->end : json_null(), "skipped",
 	    (json_int_t)s->skipped);
-	copy = json_deep_copy(shared);
-	json_decref(shared);
-	return copy;
 }
 
 size_t

@@ -45,7 +45,9 @@ struct series *series_parse(const char *text, size_t len, char *err,
 /* Normalized (new reference, NULL on no memory):
  * {"meta":{},"samples":[...],"phases":[...],"faults":[...],
  *  "end":{}|null,"skipped":N}; each element is its line's object
- * without "type", only the contract's keys kept. */
+ * without "type", only the contract's keys kept. The values under the
+ * five keys are the series' own, shared: read them, never change them
+ * (json_deep_copy() first to change them). */
 json_t *series_json(const struct series *s);
 size_t series_samples(const struct series *s);
 void series_free(struct series *s);
