@@ -67,7 +67,8 @@ tests_unit_test_libmc_LDADD = $(LOADGEN_UNIT_LIBS) $(LIBMEMCACHED_LIBS) \
 LOADGEN_IT = tests/integration/loadgen_metrics.sh \
 	tests/integration/loadgen_openloop.sh \
 	tests/integration/loadgen_options.sh \
-	tests/integration/loadgen_libmc.sh
+	tests/integration/loadgen_libmc.sh \
+	tests/integration/loadgen_libmc_integrity.sh
 TESTS += $(LOADGEN_IT)
 # loadgen_breaker.sh (a long test: its 3 s recovery bound is for the
 # engine, not for ASan's slowdown) is listed in Makefile.am, with the
