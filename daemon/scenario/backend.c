@@ -155,39 +155,57 @@ creates(const struct proxy_backend *pb, const struct backend_server *s)
 	    pb->lab.external);
 }
 
-/* POST /populate on `a` with the servers this worker creates there. */
+/* POST /populate on `a` with the servers this worker creates there and
+ * that it lacks. Only missing ones: a proxy that exists is someone's
+ * (a compose file's, listening on 0.0.0.0) or ours, and replacing it
+ * (a real Toxiproxy replaces one whose listen string differs) would cut
+ * the clients' connections. */
 static enum toxi_result
 populate_api(struct proxy_backend *pb, struct backend_api *a, char *err,
     size_t errlen)
 {
-	json_t *arr = json_array();
-	enum toxi_result r = TOXI_OK;
-	size_t n = 0;
+	const struct backend_server *mine[SPEC_MAX_SERVERS];
+	const char *names[SPEC_MAX_SERVERS];
+	int present[SPEC_MAX_SERVERS];
+	json_t *arr;
+	enum toxi_result r;
+	size_t n = 0, created = 0;
 
-	if (!arr) {
-		snprintf(err, errlen, "out of memory");
-		return TOXI_ERROR;
-	}
 	for (size_t i = 0; i < pb->lab.n; i++) {
 		const struct backend_server *s = &pb->lab.servers[i];
 		const char *api = s->api[0] ? s->api : pb->apis[0].api;
 
-		if (!creates(pb, s) || strcmp(api, a->api) != 0)
+		if (creates(pb, s) && strcmp(api, a->api) == 0) {
+			mine[n] = s;
+			names[n++] = s->name;
+		}
+	}
+	if (!n)
+		return TOXI_OK;
+	r = toxi_has_proxies(&a->toxi, names, n, present, err, errlen);
+	if (r != TOXI_OK)
+		return r;
+	if (!(arr = json_array())) {
+		snprintf(err, errlen, "out of memory");
+		return TOXI_ERROR;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (present[i])
 			continue;
 		if (json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:b}",
-		    "name", s->name, "listen", s->listen, "upstream",
-		    s->upstream, "enabled", 1)) != 0) {
+		    "name", mine[i]->name, "listen", mine[i]->listen,
+		    "upstream", mine[i]->upstream, "enabled", 1)) != 0) {
 			snprintf(err, errlen, "out of memory");
 			json_decref(arr);
 			return TOXI_ERROR;
 		}
-		n++;
+		created++;
 	}
-	if (n) {
+	if (created) {
 		r = toxi_populate(&a->toxi, arr, err, errlen);
 		if (r == TOXI_OK)
-			log_info("proxy API %s: %zu proxies declared (POST "
-			    "/populate)", a->api, n);
+			log_info("proxy API %s: %zu missing proxies created "
+			    "(POST /populate)", a->api, created);
 	}
 	json_decref(arr);
 	return r;

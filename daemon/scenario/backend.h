@@ -7,9 +7,9 @@
  * says which (api_of), so an undo reaches the API the fault went to
  * whatever the config says by then. Proxies the config declares for an
  * API reliabd's own proxy does not serve (mode = external, or a server's
- * own API) are created here with POST /populate: at start, at each run,
- * and when a fault finds its proxy missing (404), then the fault is tried
- * once more. */
+ * own API) are created here when missing (GET /proxies, POST /populate):
+ * at start, at each run, and when a fault finds its proxy missing (404),
+ * then the fault is tried once more. */
 #ifndef RELIABD_SCENARIO_BACKEND_H
 #define RELIABD_SCENARIO_BACKEND_H
 
@@ -71,7 +71,7 @@ struct fault_backend proxy_backend_ops(struct proxy_backend *pb);
 int proxy_backend_probe(struct proxy_backend *pb, int *builtin,
     char *version, size_t vlen, char *err, size_t errlen);
 /* Creates the proxies the lab declares on the APIs where this worker
- * creates them; leaves every other proxy alone. 0, or -1 when an API
+ * creates them, those missing; leaves every other proxy alone. 0, or -1 when an API
  * refused or did not answer (logged). */
 int proxy_backend_populate(struct proxy_backend *pb);
 

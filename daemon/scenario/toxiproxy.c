@@ -277,3 +277,31 @@ toxi_populate(struct toxi *t, json_t *proxies, char *err, size_t errlen)
 		r = TOXI_ERROR;
 	return r;
 }
+
+enum toxi_result
+toxi_has_proxies(struct toxi *t, const char *const *names, size_t n,
+    int *present, char *err, size_t errlen)
+{
+	struct http_body b;
+	enum toxi_result r;
+	long status;
+
+	if (http_body_init(&b, TOXI_BODY_MAX) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return TOXI_ERROR;
+	}
+	r = request(t, "GET", "/proxies", NULL, &status, &b, err, errlen);
+	if (r == TOXI_OK && status != 200) {
+		snprintf(err, errlen, "GET %s/proxies: HTTP %ld", t->base,
+		    status);
+		r = TOXI_ERROR;
+	}
+	if (r == TOXI_OK && toxi_parse_proxy_set(b.p, b.n, names, n,
+	    present) != 0) {
+		snprintf(err, errlen, "GET %s/proxies: not a JSON object",
+		    t->base);
+		r = TOXI_ERROR;
+	}
+	http_body_free(&b);
+	return r;
+}

@@ -57,6 +57,9 @@ enum toxi_result toxi_set_enabled(struct toxi *t, const char *proxy,
     int enabled, char *err, size_t errlen);
 /* POST /reset: every toxic removed and every proxy enabled. */
 enum toxi_result toxi_reset(struct toxi *t, char *err, size_t errlen);
+/* GET /proxies: which of names[0..n) exist (present[i] 1 or 0). */
+enum toxi_result toxi_has_proxies(struct toxi *t, const char *const *names,
+    size_t n, int *present, char *err, size_t errlen);
 /* POST /populate with `proxies`, a JSON array of {name, listen, upstream,
  * enabled} (not stolen): each created, or replaced when its addresses
  * differ; one with the same name and addresses is left as it is, and

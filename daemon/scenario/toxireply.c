@@ -67,3 +67,21 @@ toxi_parse_error(const char *body, size_t len, char *msg, size_t msglen)
 		printable(body, len, msg, cap);
 	json_decref(j);
 }
+
+int
+toxi_parse_proxy_set(const char *body, size_t len, const char *const *names,
+    size_t n, int *present)
+{
+	json_t *j = json_loadb(body, len, 0, NULL);
+
+	for (size_t i = 0; i < n; i++)
+		present[i] = 0;
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		present[i] = json_is_object(json_object_get(j, names[i]));
+	json_decref(j);
+	return 0;
+}

@@ -1,5 +1,5 @@
 /* What the scenario worker reads in the Toxiproxy API's replies: the
- * /version body and the error bodies. Pure functions on bounded input
+ * /version body, the error bodies and the proxy list. Pure functions on bounded input
  * (the fuzz target fuzz_toxiproxy_reply drives them). */
 #ifndef RELIABD_SCENARIO_TOXIREPLY_H
 #define RELIABD_SCENARIO_TOXIREPLY_H
@@ -18,5 +18,10 @@ int toxi_parse_version(const char *body, size_t len, char *version,
  * TOXI_ERROR_QUOTE_MAX of them. */
 void toxi_parse_error(const char *body, size_t len, char *msg,
     size_t msglen);
+
+/* Which of names[0..n) a GET /proxies body ({"NAME": {...}, ...}) lists:
+ * present[i] = 1 or 0. 0, or -1 when the body is no JSON object. */
+int toxi_parse_proxy_set(const char *body, size_t len,
+    const char *const *names, size_t n, int *present);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "ledger.h"
 #include "log.h"
 #include "promtext.h"
@@ -104,9 +105,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ledger *l = &big.ledger;
 		memset(l, 0, sizeof *l);
 		strcpy(l->path, "fuzz-ledger.json");
-		if (ledger_parse(l, text, size, err, sizeof err) == 0 &&
-		    l->n > LEDGER_MAX)
-			abort();
+		if (ledger_parse(l, text, size, err, sizeof err) == 0) {
+			if (l->n > LEDGER_MAX)
+				abort();
+			/* An entry's api goes into URLs: a host:port or "". */
+			for (size_t i = 0; i < l->n; i++) {
+				struct hostport hp;
+
+				if (l->e[i].api[0] && hostport_parse(l->e[i].api,
+				    &hp, err, sizeof err) != 0)
+					abort();
+				if (strpbrk(l->e[i].api, "/?#@% "))
+					abort();
+			}
+		}
 		break;
 	}
 	case 3: {

@@ -1,7 +1,8 @@
 /* Fuzzes what reliabd-scenario reads in the Toxiproxy API's replies:
- * /version (plain text, a JSON string or object) and error bodies. The
- * first byte picks which; what comes out must be printable and bounded,
- * since it goes into logs, status and run records. */
+ * /version (plain text, a JSON string or object), error bodies and the
+ * GET /proxies list. The first byte picks which; what comes out must be
+ * printable and bounded, since it goes into logs, status and run
+ * records. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,7 +34,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	body = (const char *)data + 1;
 	size--;
-	if (data[0] & 1) {
+	if (data[0] & 2) {
+		/* A GET /proxies body: any names, any shape. */
+		static const char *const names[] = { "memcache1", "", "a.b",
+			"toxics" };
+		int present[4];
+
+		if (toxi_parse_proxy_set(body, size, names, 4, present) != 0)
+			for (int i = 0; i < 4; i++)
+				if (present[i])
+					abort();
+		for (int i = 0; i < 4; i++)
+			if (present[i] != 0 && present[i] != 1)
+				abort();
+	} else if (data[0] & 1) {
 		(void)toxi_parse_version(body, size, version, sizeof version);
 		check_printable(version, sizeof version);
 		(void)toxi_parse_version(body, size, small, sizeof small);

@@ -13,6 +13,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "toxiproxy.h"
+#include "toxireply.h"
 
 static char dir[64];
 
@@ -203,6 +204,28 @@ START_TEST(test_ledger_api)
 }
 END_TEST
 
+/* GET /proxies: which of the lab's proxies exist. */
+START_TEST(test_proxy_set)
+{
+	const char *names[] = { "memcache1", "memcache2", "toxics" };
+	int present[3];
+	const char *body = "{\"memcache1\":{\"name\":\"memcache1\","
+	    "\"toxics\":[]},\"other\":{},\"toxics\":7}";
+
+	ck_assert_int_eq(toxi_parse_proxy_set(body, strlen(body), names, 3,
+	    present), 0);
+	ck_assert_int_eq(present[0], 1);
+	ck_assert_int_eq(present[1], 0);
+	ck_assert_int_eq(present[2], 0); /* not a proxy object */
+	ck_assert_int_eq(toxi_parse_proxy_set("{}", 2, names, 3, present), 0);
+	ck_assert_int_eq(present[0], 0);
+	ck_assert_int_eq(toxi_parse_proxy_set("[1]", 3, names, 3, present), -1);
+	ck_assert_int_eq(toxi_parse_proxy_set("{\"memcache1\":{}", 15, names,
+	    3, present), -1);
+	ck_assert_int_eq(present[0], 0);
+}
+END_TEST
+
 START_TEST(test_journal)
 {
 	json_t *rec = json_pack("{s:s,s:s,s:f}", "id", "r-1", "status",
@@ -337,6 +360,7 @@ main(void)
 	tcase_add_test(tc, test_ledger_batch);
 	tcase_add_test(tc, test_ledger_corrupt);
 	tcase_add_test(tc, test_ledger_api);
+	tcase_add_test(tc, test_proxy_set);
 	tcase_add_test(tc, test_journal);
 	tcase_add_test(tc, test_version);
 	tcase_add_test(tc, test_faultmap);
