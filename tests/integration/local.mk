@@ -1,6 +1,7 @@
 # Integration tests of reliabd and reliabctl (the workers' own tests
 # live with their local.mk).
-TESTS += tests/integration/daemon.sh tests/integration/control_input.sh
+# (daemon.sh, one of the longest, is listed early in Makefile.am.)
+TESTS += tests/integration/control_input.sh
 # Several clients ([loadgen NAME], issue 14): status, load, file_sd, reload.
 TESTS += tests/integration/daemon_clients.sh
 EXTRA_DIST += tests/integration/daemon_clients.sh
