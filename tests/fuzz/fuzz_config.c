@@ -36,6 +36,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			config_argv_free(argv);
 		}
+		{
+			struct config_client_ref cl[CONFIG_MAX_CLIENTS];
+			size_t n = config_clients(&cfg, cl);
+
+			for (size_t i = 0; i < n; i++)
+				config_argv_free(config_client_argv(&cfg,
+				    &cl[i]));
+		}
 		for (size_t i = 0; i < cfg.nservers; i++)
 			if (config_server_find(&cfg, cfg.servers[i].name) !=
 			    &cfg.servers[i])
