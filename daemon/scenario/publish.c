@@ -85,7 +85,8 @@ series_of(struct publisher *p, const char *id)
 }
 
 /* A run begins (its first phase): its series file is created, the
- * directory kept under its cap first. */
+ * directory kept under its cap first (listed at the first run, and
+ * again once the series written since may have filled it). */
 static void
 series_begin(struct publisher *p, const struct run *r)
 {
@@ -93,8 +94,24 @@ series_begin(struct publisher *p, const struct run *r)
 		r->started_wall, p->servers, p->nservers};
 
 	series_writer_close(p->series);
-	series_prune_cap(p->state_dir, SERIES_DIR_CAP, NULL);
+	if (!p->series_counted ||
+	    p->series_bytes + SERIES_WRITER_CAP > SERIES_DIR_CAP) {
+		series_prune_cap(p->state_dir,
+		    SERIES_DIR_CAP - SERIES_WRITER_CAP, NULL,
+		    &p->series_bytes);
+		p->series_counted = 1;
+	}
 	p->series = series_writer_open(&m);
+}
+
+/* The run's series is over: the end line, synced. */
+static void
+series_finish(struct publisher *p, double wall, enum run_status st)
+{
+	series_writer_phase(p->series, wall, "done");
+	p->series_bytes += series_writer_bytes(p->series);
+	series_writer_end(p->series, wall, run_status_text(st));
+	p->series = NULL;
 }
 
 void
@@ -302,11 +319,8 @@ publish_run(struct publisher *p, const struct run *r, enum run_status st,
 	run_metrics(p, r, st);
 	/* The series ends before the record is journaled: a reader that
 	 * finds the record finds the whole series. */
-	if (series_of(p, r->id)) {
-		series_writer_phase(p->series, wall, "done");
-		series_writer_end(p->series, wall, run_status_text(st));
-		p->series = NULL;
-	}
+	if (series_of(p, r->id))
+		series_finish(p, wall, st);
 	rec = run_record(r, batch, st, reason, wall);
 	if (!rec) {
 		log_error("out of memory: run %s not journaled", r->id);

@@ -26,6 +26,10 @@ struct publisher {
 	const char *notice;             /* faults.notice; NULL: none */
 	/* The current run's time series (series.h); NULL: none. */
 	struct series_writer *series;
+	/* The series directory's bytes as last counted, plus the series
+	 * written since: it is listed again only past its cap. */
+	unsigned long long series_bytes;
+	int series_counted;
 	const char *const *servers;     /* the lab's, for the series */
 	size_t nservers;
 };

@@ -170,7 +170,7 @@ cmp_age(const void *a, const void *b)
 
 int
 series_prune_cap(const char *state_dir, unsigned long long cap,
-    const char *keep)
+    const char *keep, unsigned long long *left)
 {
 	char path[PATH_MAX], id[SERIES_RUN_ID_MAX + 1];
 	struct entry *v = NULL;
@@ -183,6 +183,8 @@ series_prune_cap(const char *state_dir, unsigned long long cap,
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", state_dir,
 	    SERIES_DIR) >= sizeof path)
 		return -1;
+	if (left)
+		*left = 0;
 	if (!(d = opendir(path)))
 		return errno == ENOENT ? 0 : -1;
 	while ((de = readdir(d)) && n < SERIES_DIR_SCAN_MAX) {
@@ -227,5 +229,7 @@ series_prune_cap(const char *state_dir, unsigned long long cap,
 	}
 	closedir(d);
 	free(v);
+	if (left)
+		*left = total;
 	return gone;
 }

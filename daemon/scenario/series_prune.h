@@ -15,8 +15,8 @@
 int series_prune_unjournaled(const char *state_dir);
 /* Deletes the oldest series files (by modification time) until the rest
  * hold at most `cap` bytes; never `keep` (a run id, or NULL). Returns
- * how many went, or -1. */
+ * how many went, or -1; `left` (may be NULL) gets the bytes that stay. */
 int series_prune_cap(const char *state_dir, unsigned long long cap,
-    const char *keep);
+    const char *keep, unsigned long long *left);
 
 #endif

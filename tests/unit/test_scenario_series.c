@@ -529,17 +529,21 @@ END_TEST
 
 START_TEST(test_prune_cap)
 {
+	unsigned long long left;
 	char p[256];
 
 	snprintf(p, sizeof p, "%s/series", dir);
-	ck_assert_int_eq(series_prune_cap(dir, 100, NULL), 0); /* no dir */
+	ck_assert_int_eq(series_prune_cap(dir, 100, NULL, &left), 0);
+	ck_assert_uint_eq(left, 0);        /* no directory yet */
 	ck_assert_int_eq(mkdir(p, 0755), 0);
 	touch_series("a-1", 400, 1000);
 	touch_series("b-1", 400, 2000);
 	touch_series("c-1", 400, 3000);
 	touch_series("d-1", 400, 500);     /* the oldest, but kept */
-	ck_assert_int_eq(series_prune_cap(dir, 2000, "d-1"), 0);
-	ck_assert_int_eq(series_prune_cap(dir, 900, "d-1"), 2);
+	ck_assert_int_eq(series_prune_cap(dir, 2000, "d-1", &left), 0);
+	ck_assert_uint_eq(left, 1600);
+	ck_assert_int_eq(series_prune_cap(dir, 900, "d-1", &left), 2);
+	ck_assert_uint_eq(left, 800);
 	ck_assert(!series_exists("a-1.jsonl"));
 	ck_assert(!series_exists("b-1.jsonl"));
 	ck_assert(series_exists("c-1.jsonl"));
