@@ -2,9 +2,10 @@
 bin_PROGRAMS += reliabctl
 reliabctl_SOURCES = ctl/reliabctl.c ctl/reliabctl.h ctl/parser.c \
 	ctl/client.c ctl/output.c ctl/wait.c ctl/help.c ctl/fmt.c \
-	ctl/report.c ctl/history.c ctl/stats.c ctl/stats.h
-reliabctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-reliabctl_LDADD = $(REPORT_LIBS) $(RELIAB_LIBS) $(PROTO_LIBS) -lm
+	ctl/report.c ctl/history.c ctl/stats.c ctl/stats.h ctl/page.c
+reliabctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBCURL_CFLAGS)
+reliabctl_LDADD = $(REPORT_LIBS) $(RELIAB_LIBS) $(PROTO_LIBS) \
+	$(LIBCURL_LIBS) -lm
 
 # reliabctl's tests: the history statistics (ctl/stats.c), and the CLI
 # against a reliabd (records written by the tests, issue 12's contract).

@@ -238,6 +238,16 @@ const struct ctl_cmd ctl_cmds[] = {
 		"every check of the hypothesis, and the verdict.\n"
 		"--json prints the journal's record as is.",
 	    .parse = parse_show, .print = print_show },
+	{ .name = "report", .proto = "status", .usage = "RUN [-o FILE]",
+	    .help = "write a run's HTML report page",
+	    .detail = "Writes the run's report page (charts, hypothesis,\n"
+		"faults; one file that needs no network) to FILE, or to\n"
+		"RUN.html in the current directory, and prints its path.\n"
+		"-o - writes it to standard output. The page is the one\n"
+		"reliabd serves at http://ADDRESS/run/RUN (ADDRESS: its\n"
+		"metrics listener, as status shows it); a run in progress\n"
+		"gives the run so far.",
+	    .parse = parse_report, .drive = report_page_fetch },
 	{ .name = "reload", .proto = "reload", .usage = "",
 	    .help = "re-read the config and scenario files",
 	    .detail = "As SIGHUP: a config with an error is refused and the\n"

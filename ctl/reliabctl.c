@@ -98,6 +98,12 @@ main(int argc, char **argv)
 		json_decref(req.args);
 		return EXIT_UNREACHABLE;
 	}
+	if (req.cmd->drive) {
+		rc = req.cmd->drive(&cl, &req, json);
+		json_decref(req.args);
+		client_close(&cl);
+		return rc;
+	}
 	/* Watching first, so no event of the run is missed. */
 	if (req.wait || strcmp(req.cmd->proto, "watch") == 0) {
 		reply = client_call(&cl, "watch", NULL, CALL_TIMEOUT_MS);

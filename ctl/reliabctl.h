@@ -29,6 +29,7 @@ enum ctl_output {
 };
 
 struct ctl_cmd;
+struct ctl_client;
 
 /* What the parser makes of the command line. */
 struct ctl_request {
@@ -54,6 +55,11 @@ struct ctl_cmd {
 	/* A command reliabctl answers itself, with no daemon (help);
 	 * returns the exit status. */
 	int (*local)(const struct ctl_request *req);
+	/* A command that drives the daemon itself over the connection
+	 * (report: asks for the HTTP address, then fetches the page);
+	 * returns the exit status. */
+	int (*drive)(struct ctl_client *cl, const struct ctl_request *req,
+	    int json);
 	/* Matched by its whole name only, so that the prefixes typed
 	 * before it came ("hel" for hello) keep their meaning. */
 	int exact;
@@ -123,6 +129,13 @@ void report_print(FILE *f, const json_t *run);
 /* The figures `runs` shows of a record: the first breaker to open (s),
  * NaN when none is known. */
 double report_first_open(const json_t *run);
+
+/* page.c: `report RUN [-o FILE]`, the run's HTML page as reliabd
+ * serves it. */
+int parse_report(const struct ctl_cmd *cmd, int argc, char **argv,
+    struct ctl_request *req);
+int report_page_fetch(struct ctl_client *cl, const struct ctl_request *req,
+    int json);
 
 /* history.c: `runs --scenario`, a scenario's history. */
 void print_history(const json_t *r);

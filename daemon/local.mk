@@ -64,3 +64,12 @@ tests/fuzz/fuzz_cmd_args: $(fuzz_cmd_args_SRCS)
 	$(FUZZ_LINK) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS) \
 	$(JANSSON_LIBS) $(INIH_LIBS) $(LIBEVENT_LIBS)
 EXTRA_DIST += tests/fuzz/fuzz_cmd_args.c tests/fuzz/corpus/cmd_args
+
+# libFuzzer: reliabd's page paths (daemon/web_path.c) and the pages
+# (report/html.c) of any record.
+FUZZ_TARGETS += tests/fuzz/fuzz_report_page
+fuzz_report_page_SRCS = tests/fuzz/fuzz_report_page.c daemon/web_path.c \
+	report/html.c report/escape.c report/series.c lib/util.c lib/log.c
+tests/fuzz/fuzz_report_page: $(fuzz_report_page_SRCS) report/assets.c
+	$(FUZZ_LINK) -I$(top_srcdir)/daemon $(JANSSON_LIBS) -lm
+EXTRA_DIST += tests/fuzz/fuzz_report_page.c tests/fuzz/corpus/report_page

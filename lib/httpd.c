@@ -56,6 +56,18 @@ reply_text(struct MHD_Connection *c, unsigned status, const char *text)
 	return rc;
 }
 
+/* A path with %00 stays undecoded: decoded, it would end early and name
+ * another page than the one asked for. */
+static size_t
+unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	if (strstr(s, "%00") != NULL)
+		return strlen(s);
+	return MHD_http_unescape(s);
+}
+
 /* A page from the handler; its body is freed by MHD. */
 static enum MHD_Result
 reply_page(struct metrics_server *srv, struct MHD_Connection *c,
@@ -188,6 +200,7 @@ metrics_server_start_pages(const char *addr, struct metrics_registry *reg,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_CONNECTION_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONNECTION_TIMEOUT,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		snprintf(err, errlen, "cannot serve metrics on %s: %s", addr,

@@ -1,5 +1,5 @@
 /* The report page's charts, drawn by dygraphs from the page's own data
- * (the <script id="report-data"> JSON): phases are bands drawn by
+ * (the JSON in the report-data element): phases are bands drawn by
  * underlayCallback, faults are annotations, breaker states a step plot.
  * Each chart's div gets data-points (values drawn) once dygraphs drew it,
  * or data-missing and a sentence where there is nothing to draw. */

@@ -6,6 +6,9 @@ TESTS += tests/integration/control_input.sh
 TESTS += tests/integration/daemon_clients.sh
 EXTRA_DIST += tests/integration/daemon_clients.sh
 TESTS += tests/integration/control_emfile.sh tests/integration/journal_torn.sh
+# The report pages against bad paths, 500 connections, slow clients.
+TESTS += tests/integration/web_input.sh
+EXTRA_DIST += tests/integration/web_input.sh
 # ./run-lab and reliabd -t (issue 12): a busy port, a misspelled playlist,
 # Ctrl-C (the whole lab up and down, ~20 s: the plain pass only).
 TESTS += tests/integration/runlab_busy_port.sh \

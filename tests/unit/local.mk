@@ -60,3 +60,15 @@ tests_unit_test_journal_scan_SOURCES = tests/unit/test_journal_scan.c \
 tests_unit_test_journal_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_unit_test_journal_scan_CFLAGS = $(LIB_TEST_CFLAGS)
 tests_unit_test_journal_scan_LDADD = $(JANSSON_LIBS) $(CHECK_LIBS)
+
+# The report pages: escaping, missing data, the hypothesis table, the
+# live page, the runs list, inlined assets; reliabd's request paths.
+check_PROGRAMS += tests/unit/test_report_page
+TESTS += tests/unit/test_report_page
+tests_unit_test_report_page_SOURCES = tests/unit/test_report_page.c \
+	daemon/web_path.c
+tests_unit_test_report_page_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+tests_unit_test_report_page_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
+	$(CHECK_CFLAGS)
+tests_unit_test_report_page_LDADD = $(REPORT_LIBS) lib/libreliab.a \
+	$(CHECK_LIBS)
