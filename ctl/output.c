@@ -75,14 +75,20 @@ print_status(const json_t *r)
 	const json_t *sc = json_object_get(r, "scenario");
 	char up[32], pid[16];
 	size_t i;
+	int w = 12; /* NAME's width: "loadgen:NAME" may be longer */
 
+	json_array_foreach(children, i, c)
+		if ((int)strlen(str(c, "name", "")) > w)
+			w = (int)strlen(str(c, "name", ""));
+	if (w > 72)
+		w = 72;
 	printf("reliabd %s, %s, pid %lld, up %s\n", str(r, "version", "?"),
 	    str(r, "state", "?"),
 	    (long long)json_integer_value(json_object_get(r, "pid")),
 	    fmt_duration_s(num(r, "uptime_s"), up, sizeof(up)));
 	printf("config %s, metrics on %s\n\n", str(r, "config", "?"),
 	    str(r, "metrics", "?"));
-	printf("%-12s %-9s %-9s %-8s %-8s %-8s %-22s %s\n", "NAME", "KIND",
+	printf("%-*s %-9s %-9s %-8s %-8s %-8s %-22s %s\n", w, "NAME", "KIND",
 	    "STATE", "PID", "UPTIME", "RESTARTS", "LAST-EXIT", "METRICS");
 	json_array_foreach(children, i, c) {
 		const json_t *jp = json_object_get(c, "pid");
@@ -92,7 +98,7 @@ print_status(const json_t *r)
 			    (long long)json_integer_value(jp));
 		else
 			snprintf(pid, sizeof(pid), "-");
-		printf("%-12s %-9s %-9s %-8s %-8s %-8lld %-22s %s\n",
+		printf("%-*s %-9s %-9s %-8s %-8s %-8lld %-22s %s\n", w,
 		    str(c, "name", "?"), str(c, "kind", "?"),
 		    str(c, "state", "?"), pid,
 		    fmt_duration_s(num(c, "uptime_s"), up, sizeof(up)),
@@ -227,6 +233,11 @@ print_load(const json_t *r)
 	const char *k;
 	json_t *v;
 
+	/* An older reliabd's reply has no clients. */
+	if (!json_is_object(json_object_get(r, "clients"))) {
+		print_generic(r);
+		return;
+	}
 	json_object_foreach((json_t *)json_object_get(r, "clients"), k, v)
 		printf("load %s: %s is %s\n", str(r, "action", "?"), k,
 		    json_string_value(v) ? json_string_value(v) : "?");

@@ -41,8 +41,9 @@ unknown_client(struct cmd_ctx *ctx, const char *name)
 		if (c->kind != KIND_LOADGEN || c->removed || n == NELEM(names))
 			continue;
 		names[n++] = c->client;
-		off += (size_t)snprintf(all + off, off < sizeof(all) ?
-		    sizeof(all) - off : 0, "%s%s", off ? ", " : "", c->client);
+		if (off < sizeof(all))
+			off += (size_t)snprintf(all + off, sizeof(all) - off,
+			    "%s%s", off ? ", " : "", c->client);
 	}
 	k = suggest(name, names, n, close, NELEM(close));
 	if (k > 0)
