@@ -231,13 +231,16 @@ proxy_backend_populate(struct proxy_backend *pb)
 
 /* ---- the fault backend ---- */
 
+/* A server's own API is recorded; "" stands for the default API, the
+ * [proxy] api of the time: a worker run against a hung or mistyped
+ * --proxy-api leaves entries the next cleanup on the right one clears. */
 static void
 pb_api_of(void *arg, const char *server, char *api, size_t apilen)
 {
 	struct proxy_backend *pb = arg;
 	struct backend_server *s = lab_find(&pb->lab, server, strlen(server));
 
-	strlcpy_r(api, s && s->api[0] ? s->api : pb->apis[0].api, apilen);
+	strlcpy_r(api, s ? s->api : "", apilen);
 }
 
 static enum toxi_result

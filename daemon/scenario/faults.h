@@ -60,8 +60,8 @@ struct fault_backend {
 	 * (the unit tests' fake). Last, so older initializers stay valid. */
 	enum toxi_result (*reset)(void *arg, char *err, size_t errlen);
 	/* The proxy API that holds `server`'s proxy, into api (LEDGER_API_MAX),
-	 * written in its ledger entry before the fault goes there. NULL:
-	 * one API (the unit tests' fake); entries say "". */
+	 * written in its ledger entry before the fault goes there; "" for
+	 * the default API. NULL: one API (the unit tests' fake). */
 	void (*api_of)(void *arg, const char *server, char *api,
 	    size_t apilen);
 };

@@ -22,9 +22,10 @@ const char *ledger_kind_text(enum ledger_kind k);
 
 struct ledger_entry {
 	enum ledger_kind kind;
-	/* The proxy API the fault went to, so cleanup reaches it whatever
-	 * the config says now; "" (a ledger older than the field): the
-	 * default API. */
+	/* The proxy API the fault went to when its server has one of its
+	 * own ([server] api), so cleanup reaches it whatever the config
+	 * says now; "" (and a ledger older than the field): the default
+	 * API, the [proxy] api of the time. */
 	char api[LEDGER_API_MAX];
 	char server[64];
 	char toxic[96];
