@@ -84,6 +84,7 @@ tests_unit_test_scenario_verdict_LDADD = daemon/scenario/libscenario_spec.a \
 	$(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS) -lm
 tests_unit_test_scenario_ledger_SOURCES = tests/unit/test_scenario_ledger.c \
 	daemon/scenario/ledger.c daemon/scenario/journal.c \
+	daemon/scenario/backend.c \
 	daemon/scenario/toxiproxy.c daemon/scenario/toxireply.c \
 	daemon/scenario/http.c daemon/scenario/faultmap.c
 tests_unit_test_scenario_ledger_CFLAGS = $(SCENARIO_TEST_CFLAGS) $(LIBCURL_CFLAGS)

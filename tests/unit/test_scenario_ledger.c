@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "faultmap.h"
 #include "journal.h"
 #include "ledger.h"
@@ -226,6 +227,68 @@ START_TEST(test_proxy_set)
 }
 END_TEST
 
+/* The lab from the command line (--server, --server-api), and which API
+ * a fault's ledger entry names: a server's own, or "" (the default). */
+START_TEST(test_backend_lab)
+{
+	struct backend_lab lab;
+	struct proxy_backend *pb = malloc(sizeof *pb);
+	struct fault_backend be;
+	char err[256], api[LEDGER_API_MAX];
+
+	memset(&lab, 0, sizeof lab);
+	ck_assert_int_eq(backend_lab_add_server(&lab, "m1", err, sizeof err),
+	    0);
+	ck_assert_int_eq(backend_lab_add_server(&lab,
+	    "m2=127.0.0.1:21212,[::1]:11212", err, sizeof err), 0);
+	ck_assert_uint_eq(lab.n, 2);
+	ck_assert_str_eq(lab.servers[1].listen, "127.0.0.1:21212");
+	ck_assert_str_eq(lab.servers[1].upstream, "[::1]:11212");
+	/* Named again: the same server, its addresses filled in. */
+	ck_assert_int_eq(backend_lab_add_server(&lab,
+	    "m1=127.0.0.1:21211,127.0.0.1:11211", err, sizeof err), 0);
+	ck_assert_uint_eq(lab.n, 2);
+	ck_assert_str_eq(lab.servers[0].upstream, "127.0.0.1:11211");
+	ck_assert_int_eq(backend_lab_set_api(&lab, "m2=127.0.0.1:28474", err,
+	    sizeof err), 0);
+	ck_assert_str_eq(lab.servers[1].api, "127.0.0.1:28474");
+	/* Refused, and nothing changed. */
+	ck_assert_int_eq(backend_lab_add_server(&lab, "a/b", err, sizeof err),
+	    -1);
+	ck_assert_int_eq(backend_lab_add_server(&lab, "m3=127.0.0.1:1", err,
+	    sizeof err), -1);
+	ck_assert_int_eq(backend_lab_add_server(&lab, "m3=h:1,h:0", err,
+	    sizeof err), -1);
+	ck_assert_int_eq(backend_lab_set_api(&lab, "m9=127.0.0.1:1", err,
+	    sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "no such --server"));
+	ck_assert_int_eq(backend_lab_set_api(&lab, "m1=127.0.0.1", err,
+	    sizeof err), -1);
+	ck_assert_uint_eq(lab.n, 2);
+	ck_assert_str_eq(lab.servers[0].api, "");
+
+	ck_assert_int_eq(proxy_backend_init(pb, "127.0.0.1:18474", &lab, NULL,
+	    NULL, err, sizeof err), 0);
+	ck_assert_uint_eq(pb->nconfigured, 2);
+	be = proxy_backend_ops(pb);
+	be.api_of(be.arg, "m1", api, sizeof api);
+	ck_assert_str_eq(api, "");
+	be.api_of(be.arg, "m2", api, sizeof api);
+	ck_assert_str_eq(api, "127.0.0.1:28474");
+	be.api_of(be.arg, "unknown", api, sizeof api);
+	ck_assert_str_eq(api, "");
+	proxy_backend_free(pb);
+	/* A server "on its own API" that is the default one is not. */
+	snprintf(lab.servers[1].api, sizeof lab.servers[1].api,
+	    "127.0.0.1:18474");
+	ck_assert_int_eq(proxy_backend_init(pb, "127.0.0.1:18474", &lab, NULL,
+	    NULL, err, sizeof err), 0);
+	ck_assert_uint_eq(pb->nconfigured, 1);
+	proxy_backend_free(pb);
+	free(pb);
+}
+END_TEST
+
 START_TEST(test_journal)
 {
 	json_t *rec = json_pack("{s:s,s:s,s:f}", "id", "r-1", "status",
@@ -361,6 +424,7 @@ main(void)
 	tcase_add_test(tc, test_ledger_corrupt);
 	tcase_add_test(tc, test_ledger_api);
 	tcase_add_test(tc, test_proxy_set);
+	tcase_add_test(tc, test_backend_lab);
 	tcase_add_test(tc, test_journal);
 	tcase_add_test(tc, test_version);
 	tcase_add_test(tc, test_faultmap);
