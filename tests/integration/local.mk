@@ -9,6 +9,14 @@ TESTS += tests/integration/control_emfile.sh tests/integration/journal_torn.sh
 # The report pages against bad paths, 500 connections, slow clients.
 TESTS += tests/integration/web_input.sh
 EXTRA_DIST += tests/integration/web_input.sh
+if LONG_TESTS
+if !SANITIZERS
+# A shortened partition's report, live over HTTP then in headless
+# Chromium (~30 s; Chromium takes seconds to start): plain pass only.
+TESTS += tests/integration/report_page.sh
+endif
+endif
+EXTRA_DIST += tests/integration/report_page.sh
 # ./run-lab and reliabd -t (issue 12): a busy port, a misspelled playlist,
 # Ctrl-C (the whole lab up and down, ~20 s: the plain pass only).
 TESTS += tests/integration/runlab_busy_port.sh \
