@@ -5,7 +5,8 @@
 # the node is down), and both meet that at the same moment.
 #   A, with auto-eject (and a dead timeout longer than the test): past
 #      the limit m1 gets no operation at all, and its keys go to m2 and
-#      m3, whose per-server operation counts rise by m1's share. No
+#      m3, whose per-server operation counts rise by m1's share: they
+#      complete every operation, against two thirds before. No
 #      integrity error.
 #   B, without: the errors on m1 go on, second after second, and its keys
 #      stay where they were.
@@ -46,12 +47,13 @@ m1_ops() {
 	awk -v a="$(completed "$1" "$2" m1)" -v b="$(errors "$1" "$2" m1 circuit_open)" \
 		'BEGIN { print a + b }'
 }
-# m2 and m3's operations per second between two snaps.
-others_rate() {
+# m2 and m3's share of the client's operations between two snaps: a
+# share, not a rate, so that an open loop catching up a backlog (a loaded
+# machine, a sanitizer) reads the same.
+others_share() {
 	awk -v a="$(completed "$1" "$2" m2)" -v b="$(completed "$1" "$2" m3)" \
-		-v s="$(secs_between "$1" "$2")" 'BEGIN { printf "%.1f", (a + b) / s }'
+		-v t="$(all_ops "$1" "$2")" 'BEGIN { printf "%.3f", (t > 0 ? (a + b) / t : 0) }'
 }
-times() { awk -v b="$1" -v k="$2" 'BEGIN { print b * k }'; }
 
 for c in A B; do
 	LG_URL=$(eval echo "\$URL_$c")
@@ -69,9 +71,13 @@ for c in A B; do
 	n=$(m1_ops "${c}_b0" "${c}_b1")
 	fcmp "$n" '>' 50 || fail "$c: m1 got $n operations before the fault"
 done
-baseA=$(others_rate A_b0 A_b1)
-baseB=$(others_rate B_b0 B_b1)
-echo "before: m2+m3 A $baseA/s, B $baseB/s"
+baseA=$(others_share A_b0 A_b1)
+baseB=$(others_share B_b0 B_b1)
+echo "before: m2+m3's share of the operations: A $baseA, B $baseB"
+# m1 holds about a third of the keys.
+for v in "$baseA" "$baseB"; do
+	fcmp "$v" '<' 0.85 || fail "m2+m3 had $v of the operations before the fault"
+done
 
 expect 200 POST /proxies/m1 '{"enabled":false}'
 t0=$(date +%s%3N)
@@ -90,12 +96,11 @@ fcmp "$fails" '>=' 2 || fail "A: m1 was ejected after $fails failures (limit 2)"
 sleep 1; snap2 e1
 n=$(m1_ops A_q0 A_e1)
 [ "$n" = 0 ] || fail "A: m1 got $n operations after its ejection"
-afterA=$(others_rate A_q0 A_e1)
-# m1's keys (about a third) now go to m2 and m3: their rate rises to
-# about 1.5 times; at least 1.25 times.
-fcmp "$afterA" '>=' "$(times "$baseA" 1.25)" ||
-	fail "A: m2+m3 $afterA/s after the ejection, $baseA/s before: m1's keys did not move"
-pass "A, auto-eject: $fails failures on m1, then none in $(secs_between A_q0 A_e1) s; m2+m3 from $baseA/s to $afterA/s"
+afterA=$(others_share A_q0 A_e1)
+# m1's keys now go to m2 and m3, and succeed there: every operation.
+fcmp "$afterA" '>=' 0.99 ||
+	fail "A: m2+m3 completed $afterA of the operations after the ejection ($baseA before): m1's keys did not move"
+pass "A, auto-eject: $fails failures on m1, then none in $(secs_between A_q0 A_e1) s; m2+m3's share from $baseA to $afterA"
 
 # B, over the same two seconds: errors on m1 in each.
 for w in "q0 q1" "q1 e1"; do
@@ -104,10 +109,10 @@ for w in "q0 q1" "q1 e1"; do
 	fcmp "$n" '>' 0 || fail "B: no error on m1 between $a and $b without auto-eject"
 	echo "B, $a..$b: m1 errors $n ($(errors "B_$a" "B_$b" m1 circuit_open) refused without a try)"
 done
-afterB=$(others_rate B_q0 B_e1)
-fcmp "$afterB" '<' "$(times "$baseB" 1.25)" ||
-	fail "B: m2+m3 at $afterB/s without auto-eject (before: $baseB/s): keys moved"
-pass "B, no auto-eject: m1's errors go on, its keys stay (m2+m3 $afterB/s)"
+afterB=$(others_share B_q0 B_e1)
+fcmp "$afterB" '<' 0.85 ||
+	fail "B: m2+m3 completed $afterB of the operations without auto-eject ($baseB before): keys moved"
+pass "B, no auto-eject: m1's errors go on, its keys stay (m2+m3's share $afterB)"
 
 for c in A B; do
 	LG_URL=$(eval echo "\$URL_$c")
