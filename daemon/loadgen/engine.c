@@ -253,9 +253,7 @@ lg_engine_start(struct lg_client *client, const struct lg_options *opt)
 		w->id = i;
 		w->t = t;
 		w->state = W_STOPPED;
-		w->rng = seed ^ (0x9e3779b97f4a7c15ull * (i + 1));
-		if (w->rng == 0)
-			w->rng = 1;
+		w->rng = lg_worker_rng(seed, i);
 		w->writer = nonce << 16 | i;
 		w->value = malloc(opt->value_max);
 		w->timer = evtimer_new(t->base, on_worker_timer, w);

@@ -334,9 +334,7 @@ workers_init(struct lg_libmc *m)
 		struct mc_worker *w = &m->w[i];
 		w->m = m;
 		w->id = i;
-		w->rng = seed ^ (0x9e3779b97f4a7c15ull * (i + 1));
-		if (w->rng == 0)
-			w->rng = 1;
+		w->rng = lg_worker_rng(seed, i);
 		w->writer = nonce << 16 | i;
 		w->fallback_ns = FALLBACK_INITIAL_NS;
 		w->value = malloc(o->value_max);

@@ -7,6 +7,14 @@
 
 #include "rng.h"
 
+uint64_t
+lg_worker_rng(uint64_t seed, unsigned i)
+{
+	uint64_t r = seed ^ (0x9e3779b97f4a7c15ull * (i + 1));
+
+	return r ? r : 1;
+}
+
 enum lg_op
 lg_pick_op(const unsigned ratio[LG_NOPS], unsigned weight_sum, uint64_t *rng)
 {

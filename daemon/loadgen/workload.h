@@ -16,6 +16,8 @@
 /* The room a key needs: the prefix and 20 digits. */
 #define LG_KEY_MAX (LG_PREFIX_MAX + 24)
 
+/* Worker i's own random state from the run's seed (never 0). */
+uint64_t lg_worker_rng(uint64_t seed, unsigned i);
 /* weight_sum: ratio[0] + ratio[1] + ratio[2], > 0. */
 enum lg_op lg_pick_op(const unsigned ratio[LG_NOPS], unsigned weight_sum,
     uint64_t *rng);
