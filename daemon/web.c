@@ -15,6 +15,7 @@
 #include "reliabd.h"
 #include "report/html.h"
 #include "report/series.h"
+#include "scenario/journal.h"
 #include "util.h"
 #include "web.h"
 
@@ -29,6 +30,16 @@
 #define WEB_LIVE_SCAN 4096
 
 static char web_state_dir[CONFIG_VALUE_MAX];
+/* The last finished run's page, kept while its journal and series files
+ * are unchanged: a burst of requests for a long run's page (500 at
+ * once) costs one rendering, not one each. */
+static struct {
+	pthread_mutex_t lock;
+	char id[SERIES_RUN_ID_MAX + 1];
+	struct stat journal, series;
+	char *body;
+	size_t len;
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static pthread_once_t js_once = PTHREAD_ONCE_INIT;
 static char *js_code, *css_code;
 
@@ -176,9 +187,71 @@ history_of(const char *scenario)
 	return out;
 }
 
+/* What a finished run's page is made of, as it is now. */
+static void
+page_key(const char *rid, struct stat *journal, struct stat *series)
+{
+	char path[CONFIG_VALUE_MAX + 128];
+
+	memset(journal, 0, sizeof(*journal));
+	memset(series, 0, sizeof(*series));
+	snprintf(path, sizeof(path), "%s/%s", web_state_dir, JOURNAL_FILE);
+	(void)stat(path, journal);
+	snprintf(path, sizeof(path), "%s/%s/%s%s", web_state_dir, SERIES_DIR,
+	    rid, SERIES_SUFFIX);
+	(void)lstat(path, series);
+}
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* A copy of the cached page of rid if it is current, else NULL. */
+static char *
+cache_get(const char *rid, const struct stat *journal,
+    const struct stat *series, size_t *len)
+{
+	char *out = NULL;
+
+	pthread_mutex_lock(&cache.lock);
+	if (cache.body != NULL && strcmp(cache.id, rid) == 0 &&
+	    same_file(&cache.journal, journal) &&
+	    same_file(&cache.series, series) &&
+	    (out = malloc(cache.len + 1)) != NULL) {
+		memcpy(out, cache.body, cache.len + 1);
+		*len = cache.len;
+	}
+	pthread_mutex_unlock(&cache.lock);
+	return out;
+}
+
+static void
+cache_put(const char *rid, const struct stat *journal,
+    const struct stat *series, const char *body, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (copy == NULL)
+		return;
+	memcpy(copy, body, len + 1);
+	pthread_mutex_lock(&cache.lock);
+	free(cache.body);
+	cache.body = copy;
+	cache.len = len;
+	strlcpy_r(cache.id, rid, sizeof(cache.id));
+	cache.journal = *journal;
+	cache.series = *series;
+	pthread_mutex_unlock(&cache.lock);
+}
+
 static unsigned
 page_run(const char *id, char **body, size_t *len, const char **type)
 {
+	struct stat jst, sst;
 	struct report_page p;
 	struct series *s = NULL;
 	json_t *record, *sj = NULL, *history = NULL;
@@ -192,6 +265,15 @@ page_run(const char *id, char **body, size_t *len, const char **type)
 	    series_run_id_ok(json_string_value(json_object_get(record,
 		"id"))))
 		rid = json_string_value(json_object_get(record, "id"));
+	if (record != NULL) {
+		page_key(rid, &jst, &sst);
+		*body = cache_get(rid, &jst, &sst, len);
+		if (*body != NULL) {
+			*type = "text/html; charset=utf-8";
+			json_decref(record);
+			return 200;
+		}
+	}
 	s = series_load(web_state_dir, rid, serr, sizeof(serr));
 	if (record == NULL && s == NULL)
 		return text(body, len, type, 404, "no such run; / lists the "
@@ -214,6 +296,8 @@ page_run(const char *id, char **body, size_t *len, const char **type)
 	p.refresh_s = record == NULL ? WEB_REFRESH_S : 0;
 	*body = report_html(&p, len);
 	*type = "text/html; charset=utf-8";
+	if (record != NULL && *body != NULL)
+		cache_put(rid, &jst, &sst, *body, *len);
 	json_decref(record);
 	json_decref(sj);
 	json_decref(history);
