@@ -39,6 +39,14 @@ child_find_kind(struct reliabd *d, enum kind kind)
 	return NULL;
 }
 
+struct child *
+child_find_client(struct reliabd *d, const char *name)
+{
+	(void)d;
+	(void)name;
+	return NULL;
+}
+
 /* Reached only through a child, and there is none. */
 #define UNREACHABLE() abort()
 
