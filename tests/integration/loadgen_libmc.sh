@@ -114,14 +114,25 @@ fcmp "$afterB" '<' 0.85 ||
 	fail "B: m2+m3 completed $afterB of the operations without auto-eject ($baseB before): keys moved"
 pass "B, no auto-eject: m1's errors go on, its keys stay (m2+m3's share $afterB)"
 
+# m1's errors before the cut: a client that failed on m1 then (timeouts
+# on a busy machine) may have ejected it and written some of its keys to
+# m2 or m3 meanwhile, so after the cut it can read back the older copy
+# there: a stale value is then what auto-eject really does, and is
+# reported. Without such errors, no stale value; never a corrupt one.
 for c in A B; do
 	LG_URL=$(eval echo "\$URL_$c")
 	scrape "$T/end-$c.prom"
+	pre=$(awk '/^memcache_operation_errors_total\{.*server="m1"/ { n += $2 } END { print n + 0 }' "$T/${c}_f0.prom")
 	for k in corrupt stale; do
-		[ "$(val "$T/end-$c.prom" "memcache_data_integrity_errors_total{kind=\"$k\"}")" = 0 ] ||
-			fail "$c: $k values"
+		n=$(val "$T/end-$c.prom" "memcache_data_integrity_errors_total{kind=\"$k\"}")
+		[ "$n" = 0 ] && continue
+		if [ $k = stale ] && [ $c = A ] && fcmp "$pre" '>' 0; then
+			echo "A: $n stale values after $pre errors on m1 before the cut (keys re-mapped twice)"
+			continue
+		fi
+		fail "$c: $n $k values ($pre errors on m1 before the cut)"
 	done
 	LG_PID=$(eval echo "\$PID_$c")
 	stop_loadgen
 done
-pass "no integrity error; both clients stopped cleanly"
+pass "no corrupt value, no unexplained stale one; both clients stopped cleanly"
