@@ -58,13 +58,15 @@ check_window() {
 # in two, on a quiet machine too (latency on m1: m2's p99 7.8 and 13.7 ms
 # against 2.4 and 4.2 ms without; the next window 4.8 against 4.2): a
 # transient left open in issue 11. Measured by hand (m2 through the
-# proxy, m3 direct, same loadgen, 1 s windows): in 4 onsets of 9, m2's
-# p99 was 38-121 ms while m3's was 3.4-19 ms in three of them (77 ms in
-# the fourth). At the onset each of m1's ~500 hung calls opens a
-# connection (480-680 made in that second) and drops it at --op-timeout,
-# and reliabd-proxy's one loop does that churn between m2's and m3's
-# replies; on a busy machine the scheduler then delays that loop. So it
-# is the proxy's single loop and the CPU, not the engine. The old rounds
+# proxy, m3 direct, same loadgen, 1 s windows): the proxied path is the
+# noisy one, fault or not (at load 7, m2 12-27 ms in seconds before the
+# fault, m3 2-5 ms); at load 16-18, in 4 onsets of 9, m2 38-121 ms while
+# m3 had 3.4-19 ms in three of them (77 ms in the fourth). At the onset
+# each of m1's ~500 hung calls also opens a connection (480-680 made in
+# that second) and drops it at --op-timeout: more work for
+# reliabd-proxy's one loop, which carries m2's and m3's replies too and
+# waits for the CPU like everything else. So: the proxy's single loop
+# and the machine, not the engine. The old rounds
 # engine failed every window by seconds (p99 4.9 s). Every attempt is
 # printed; m1's errors are checked over the first window.
 fault_windows() {
