@@ -151,23 +151,34 @@ call(struct toxi *t, const char *method, const char *path, const char *json,
 	return r;
 }
 
+/* GET `path`, its body in *b (freed by the caller whatever the result);
+ * a reply other than 200 is an error. */
+static enum toxi_result
+get_200(struct toxi *t, const char *path, struct http_body *b, char *err,
+    size_t errlen)
+{
+	enum toxi_result r;
+	long status;
+
+	if (http_body_init(b, TOXI_BODY_MAX) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return TOXI_ERROR;
+	}
+	r = request(t, "GET", path, NULL, &status, b, err, errlen);
+	if (r == TOXI_OK && status != 200) {
+		snprintf(err, errlen, "GET %s%s: HTTP %ld", t->base, path,
+		    status);
+		r = TOXI_ERROR;
+	}
+	return r;
+}
+
 enum toxi_result
 toxi_probe(struct toxi *t, char *err, size_t errlen)
 {
 	struct http_body b;
-	enum toxi_result r;
-	long status;
+	enum toxi_result r = get_200(t, "/version", &b, err, errlen);
 
-	if (http_body_init(&b, TOXI_BODY_MAX) != 0) {
-		snprintf(err, errlen, "out of memory");
-		return TOXI_ERROR;
-	}
-	r = request(t, "GET", "/version", NULL, &status, &b, err, errlen);
-	if (r == TOXI_OK && status != 200) {
-		snprintf(err, errlen, "GET %s/version: HTTP %ld", t->base,
-		    status);
-		r = TOXI_ERROR;
-	}
 	if (r == TOXI_OK) {
 		t->builtin = toxi_parse_version(b.p, b.n, t->version,
 		    sizeof t->version);
@@ -283,19 +294,8 @@ toxi_has_proxies(struct toxi *t, const char *const *names, size_t n,
     int *present, char *err, size_t errlen)
 {
 	struct http_body b;
-	enum toxi_result r;
-	long status;
+	enum toxi_result r = get_200(t, "/proxies", &b, err, errlen);
 
-	if (http_body_init(&b, TOXI_BODY_MAX) != 0) {
-		snprintf(err, errlen, "out of memory");
-		return TOXI_ERROR;
-	}
-	r = request(t, "GET", "/proxies", NULL, &status, &b, err, errlen);
-	if (r == TOXI_OK && status != 200) {
-		snprintf(err, errlen, "GET %s/proxies: HTTP %ld", t->base,
-		    status);
-		r = TOXI_ERROR;
-	}
 	if (r == TOXI_OK && toxi_parse_proxy_set(b.p, b.n, names, n,
 	    present) != 0) {
 		snprintf(err, errlen, "GET %s/proxies: not a JSON object",
