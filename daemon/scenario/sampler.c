@@ -111,6 +111,12 @@ run(void *arg)
 		if (!ok) {
 			if (active)
 				s->failures++;
+			else if (s->open_timeout_ms < 0)
+				/* The loadgen is not up yet (the workers start
+				 * together): try again soon, so a start-scenario
+				 * right after the lab is up can already judge the
+				 * recovery phase against the breaker's open time. */
+				s->next = now_mono_ms() + SAMPLER_RETRY_MS;
 			continue;
 		}
 		s->open_timeout_ms = -1;

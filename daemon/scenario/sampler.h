@@ -12,6 +12,8 @@
 /* Between runs, a scrape this often keeps the breakers' open time known
  * (start-scenario warns about a recovery phase too short to see it). */
 #define SAMPLER_IDLE_MS 5000
+/* Between runs, while no scrape has worked yet. */
+#define SAMPLER_RETRY_MS 250
 #define SAMPLER_QUEUE 32
 
 struct sampler;
