@@ -2,7 +2,8 @@
 bin_PROGRAMS += reliabctl
 reliabctl_SOURCES = ctl/reliabctl.c ctl/reliabctl.h ctl/parser.c \
 	ctl/client.c ctl/output.c ctl/wait.c ctl/help.c ctl/fmt.c \
-	ctl/report.c ctl/history.c ctl/stats.c ctl/stats.h ctl/page.c
+	ctl/report.c ctl/report_clients.c ctl/history.c ctl/stats.c \
+	ctl/stats.h ctl/page.c
 reliabctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBCURL_CFLAGS)
 reliabctl_LDADD = $(REPORT_LIBS) $(RELIAB_LIBS) $(PROTO_LIBS) \
 	$(LIBCURL_LIBS) -lm
@@ -28,7 +29,8 @@ endif
 
 # The report of any run record, damaged ones too (tests/fuzz/).
 FUZZ_TARGETS += tests/fuzz/fuzz_ctl_report
-fuzz_ctl_report_SRCS = tests/fuzz/fuzz_ctl_report.c ctl/report.c ctl/fmt.c
+fuzz_ctl_report_SRCS = tests/fuzz/fuzz_ctl_report.c ctl/report.c \
+	ctl/report_clients.c ctl/fmt.c
 tests/fuzz/fuzz_ctl_report: $(fuzz_ctl_report_SRCS)
 	$(FUZZ_LINK) -I$(top_srcdir)/ctl $(JANSSON_LIBS) -lm
 EXTRA_DIST += $(fuzz_ctl_report_SRCS) tests/fuzz/corpus/ctl_report

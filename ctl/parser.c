@@ -56,6 +56,8 @@ parse_start(const struct ctl_cmd *cmd, int argc, char **argv,
 		} else if (strcmp(a, "--forever") == 0) {
 			json_object_set_new(req->args, "forever", json_true());
 			looped++;
+		} else if (strcmp(a, "--compare") == 0) {
+			json_object_set_new(req->args, "compare", json_true());
 		} else if (strcmp(a, "--loop") == 0) {
 			uint64_t n;
 
@@ -210,11 +212,13 @@ const struct ctl_cmd ctl_cmds[] = {
 	    .parse = no_args, .print = print_list },
 	{ .name = "start-scenario", .proto = "start-scenario",
 	    .usage = "NAME...|all [--loop N|--forever] [--stabilization D] "
-		"[--testing D] [--recovery D] [--wait]",
+		"[--testing D] [--recovery D] [--compare] [--wait]",
 	    .help = "run scenarios",
 	    .detail = "Runs the scenarios one after the other (--loop N times,\n"
 		"or --forever). --stabilization/--testing/--recovery D\n"
-		"shorten a phase (500ms, 30s, 2m). --wait follows the run\n"
+		"shorten a phase (500ms, 30s, 2m). --compare judges every\n"
+		"client for information: the run succeeds when it completes.\n"
+		"--wait follows the run\n"
 		"and ends with its report, as `show` prints it; Ctrl-C\n"
 		"stops waiting, not the run (`reliabctl stop` does).",
 	    .parse = parse_start, .print = print_generic },

@@ -129,6 +129,18 @@ void report_print(FILE *f, const json_t *run);
 /* The figures `runs` shows of a record: the first breaker to open (s),
  * NaN when none is known. */
 double report_first_open(const json_t *run);
+/* An object's keys, sorted (at most REPORT_KEYS_MAX). */
+#define REPORT_KEYS_MAX 64
+size_t report_sorted_keys(const json_t *o, const char **keys);
+/* "timeout 12, connection 3" from a phase's errors by kind. */
+void report_kinds_text(const json_t *errors, char *buf, size_t len);
+/* "<=" or ">=" for an expect key; a check result for people. */
+const char *report_check_way(const char *name);
+const char *report_result_text(const char *r);
+/* report_clients.c: a record of several clients ("clients", two or
+ * more) side by side: figures, hypothesis, verdicts. 0 when printed,
+ * -1 when the record has no such clients (the one-client report). */
+int report_clients(FILE *f, const json_t *run);
 
 /* page.c: `report RUN [-o FILE]`, the run's HTML page as reliabd
  * serves it. */

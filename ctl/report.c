@@ -10,8 +10,6 @@
 
 #include "reliabctl.h"
 
-#define KEYS_MAX 64
-
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -19,16 +17,16 @@ cmp_str(const void *a, const void *b)
 }
 
 /* An object's keys, sorted (jansson iterates in hash order, and a
- * report reads the same each time): at most KEYS_MAX. */
-static size_t
-sorted_keys(const json_t *o, const char **keys)
+ * report reads the same each time): at most REPORT_KEYS_MAX. */
+size_t
+report_sorted_keys(const json_t *o, const char **keys)
 {
 	const char *k;
 	json_t *v;
 	size_t n = 0;
 
 	json_object_foreach((json_t *)o, k, v)
-		if (n < KEYS_MAX)
+		if (n < REPORT_KEYS_MAX)
 			keys[n++] = k;
 	qsort(keys, n, sizeof(*keys), cmp_str);
 	return n;
@@ -84,8 +82,8 @@ report_head(FILE *f, const json_t *run)
 static void
 attrs_text(const json_t *attrs, char *buf, size_t len)
 {
-	const char *keys[KEYS_MAX];
-	size_t n = 0, nk = sorted_keys(attrs, keys);
+	const char *keys[REPORT_KEYS_MAX];
+	size_t n = 0, nk = report_sorted_keys(attrs, keys);
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < nk; i++) {
@@ -142,11 +140,11 @@ report_faults(FILE *f, const json_t *run)
 }
 
 /* "timeout 12, connection 3" from a phase's errors by kind. */
-static void
-kinds_text(const json_t *errors, char *buf, size_t len)
+void
+report_kinds_text(const json_t *errors, char *buf, size_t len)
 {
-	const char *keys[KEYS_MAX];
-	size_t n = 0, nk = sorted_keys(errors, keys);
+	const char *keys[REPORT_KEYS_MAX];
+	size_t n = 0, nk = report_sorted_keys(errors, keys);
 
 	snprintf(buf, len, "-");
 	for (size_t i = 0; i < nk; i++) {
@@ -191,7 +189,7 @@ report_phases(FILE *f, const json_t *run)
 		const json_t *servers = json_object_get(p, "servers");
 		const json_t *dur = json_object_get(p, "duration_ms");
 		char from[24], to[24], len[16], kinds[160];
-		const char *keys[KEYS_MAX];
+		const char *keys[REPORT_KEYS_MAX];
 		size_t nk;
 
 		fmt_clock(jnum(p, "start"), from, sizeof(from));
@@ -207,9 +205,9 @@ report_phases(FILE *f, const json_t *run)
 		}
 		fprintf(f, "  %-14s %10s %9s %8s %9s %9s  %s\n", "", "OPS",
 		    "OPS/S", "ERRORS", "P50", "P99", "ERRORS BY KIND");
-		kinds_text(json_object_get(p, "errors"), kinds, sizeof(kinds));
+		report_kinds_text(json_object_get(p, "errors"), kinds, sizeof(kinds));
 		figures_row(f, "all", p, kinds);
-		nk = sorted_keys(servers, keys);
+		nk = report_sorted_keys(servers, keys);
 		for (size_t k = 0; k < nk; k++)
 			figures_row(f, keys[k], json_object_get(servers,
 			    keys[k]), "");
@@ -222,8 +220,8 @@ report_figures(FILE *f, const json_t *run)
 	const json_t *fig = json_object_get(run, "figures");
 	const json_t *open = json_object_get(fig, "time_to_open_s");
 	char a[24], b[24];
-	const char *keys[KEYS_MAX];
-	size_t nk = sorted_keys(open, keys);
+	const char *keys[REPORT_KEYS_MAX];
+	size_t nk = report_sorted_keys(open, keys);
 
 	fprintf(f, "\ntime to open (after the fault was applied)\n");
 	if (nk == 0)
@@ -245,8 +243,8 @@ report_figures(FILE *f, const json_t *run)
 }
 
 /* "<=" or ">=" for an expect key whose name says which way it goes. */
-static const char *
-check_way(const char *name)
+const char *
+report_check_way(const char *name)
 {
 	if (strstr(name, "_min") || strcmp(name,
 	    "recover_throughput_ratio") == 0)
@@ -256,8 +254,8 @@ check_way(const char *name)
 	return "";
 }
 
-static const char *
-check_result_text(const char *r)
+const char *
+report_result_text(const char *r)
 {
 	if (strcmp(r, "passed") == 0)
 		return "passed";
@@ -291,11 +289,11 @@ report_checks(FILE *f, const json_t *run)
 			unit = "";
 		fmt_num(jnum(c, "expected"), unit, exp, sizeof(exp));
 		snprintf(e, sizeof(e), "%s%s", strcmp(exp, "-") == 0 ? "" :
-		    check_way(name), exp);
+		    report_check_way(name), exp);
 		fprintf(f, "  %-26s %-14s %-11s %-12s %-10s %s\n", name,
 		    jstr(c, "phase", "-"), jstr(c, "server", "-"), e,
 		    fmt_num(jnum(c, "measured"), unit, meas, sizeof(meas)),
-		    check_result_text(jstr(c, "result", "-")));
+		    report_result_text(jstr(c, "result", "-")));
 		if (*why)
 			fprintf(f, "  %-26s %s\n", "", why);
 	}
@@ -308,9 +306,12 @@ report_print(FILE *f, const json_t *run)
 
 	report_head(f, run);
 	report_faults(f, run);
-	report_phases(f, run);
-	report_figures(f, run);
-	report_checks(f, run);
+	/* Several clients: side by side, each with its own verdict. */
+	if (report_clients(f, run) != 0) {
+		report_phases(f, run);
+		report_figures(f, run);
+		report_checks(f, run);
+	}
 	fprintf(f, "\nverdict: %s%s%s\n", jstr(run, "status", "-"),
 	    *reason ? ": " : "", reason);
 	if (json_is_true(json_object_get(run, "loss_approximated")))

@@ -15,7 +15,7 @@ cmd_start_scenario(struct cmd_ctx *ctx, json_t *args)
 	const json_t *names = json_object_get(args, "names");
 	const char *dur = NULL;
 	json_int_t loop;
-	int forever;
+	int forever, compare;
 	char msg[160];
 	size_t i;
 	json_t *v;
@@ -30,7 +30,8 @@ cmd_start_scenario(struct cmd_ctx *ctx, json_t *args)
 			    "\"names\" must hold scenario names");
 	if (proto_arg_int(args, "loop", 0, LLONG_MIN, LLONG_MAX, &loop, msg,
 		sizeof(msg)) < 0 ||
-	    proto_arg_bool(args, "forever", &forever, msg, sizeof(msg)) < 0)
+	    proto_arg_bool(args, "forever", &forever, msg, sizeof(msg)) < 0 ||
+	    proto_arg_bool(args, "compare", &compare, msg, sizeof(msg)) < 0)
 		return proto_reply_error(ctx->id, PROTO_E_BAD_ARGUMENTS, "%s",
 		    msg);
 	for (i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
@@ -42,7 +43,7 @@ cmd_start_scenario(struct cmd_ctx *ctx, json_t *args)
 }
 
 static const char *const start_args[] = { "names", "loop", "forever",
-	"stabilization", "testing", "recovery", NULL };
+	"stabilization", "testing", "recovery", "compare", NULL };
 
 const struct cmd_entry cmd_start_scenario_entry = {
 	.name = "start-scenario",

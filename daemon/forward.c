@@ -2,13 +2,41 @@
  * playlist): sent down its channel, and answered when its reply comes
  * (pending.c). Beside cmd.c, not in it: the commands call this, and
  * cmd.c calls the commands. */
+#include <string.h>
+
 #include "reliabd.h"
+
+/* start-scenario tells the worker where each client's /metrics is now:
+ * a port-0 client's real port is known only here (the loadgen reported
+ * it), and a restarted one may have a new port. Sent as a copy, the
+ * caller's args untouched; a job sent again (job.c) comes through here
+ * again and gets the addresses of that time. */
+static json_t *
+with_clients(struct reliabd *d, const json_t *args)
+{
+	json_t *a = json_copy((json_t *)args), *cl = json_object();
+	struct child *c;
+
+	if (a == NULL || cl == NULL || json_object_set_new(a, "clients",
+	    cl) != 0) {
+		json_decref(a);
+		return NULL;
+	}
+	TAILQ_FOREACH(c, &d->children, entry)
+		if (c->kind == KIND_LOADGEN && !c->removed)
+			json_object_set_new(cl, c->client,
+			    json_string(c->metrics_live[0] ? c->metrics_live
+			    : c->metrics_addr));
+	return a;
+}
 
 json_t *
 cmd_forward(struct cmd_ctx *ctx, enum kind kind, const char *cmd,
     json_t *args, uint64_t timeout_ms)
 {
 	struct child *c = child_find_kind(ctx->d, kind);
+	json_t *sent = NULL;
+	int rc;
 
 	if (c == NULL)
 		return proto_reply_error(ctx->id, PROTO_E_UNAVAILABLE,
@@ -16,7 +44,14 @@ cmd_forward(struct cmd_ctx *ctx, enum kind kind, const char *cmd,
 	if (c->chan == NULL || c->state != CHILD_RUNNING)
 		return proto_reply_error(ctx->id, PROTO_E_UNAVAILABLE,
 		    "the %s worker is %s", c->name, child_state_text(c->state));
-	if (pending_add(c, ctx, cmd, args, timeout_ms) < 0)
+	if (kind == KIND_SCENARIO && strcmp(cmd, "start-scenario") == 0 &&
+	    json_is_object(args) && (sent = with_clients(ctx->d, args)) ==
+	    NULL)
+		return proto_reply_error(ctx->id, PROTO_E_INTERNAL,
+		    "out of memory");
+	rc = pending_add(c, ctx, cmd, sent ? sent : args, timeout_ms);
+	json_decref(sent);
+	if (rc < 0)
 		return proto_reply_error(ctx->id, PROTO_E_UNAVAILABLE,
 		    "cannot reach the %s worker", c->name);
 	return NULL;

@@ -167,6 +167,19 @@ config_worker_argv(const struct config *cfg, enum kind kind)
 		argv_pushf(&a, "--scenario-dir=%s", cfg->scenario_dir);
 		argv_pushf(&a, "--loadgen-metrics=%s",
 		    config_sampled_metrics(cfg));
+		/* Every client is sampled and judged (issue 14); a port-0
+		 * one's real port comes with each start-scenario. The one
+		 * client "default" is --loadgen-metrics alone, as before. */
+		{
+			struct config_client_ref cl[CONFIG_MAX_CLIENTS];
+			size_t n = config_clients(cfg, cl);
+
+			for (size_t i = 0; (n > 1 || (n == 1 &&
+			    strcmp(cl[0].name, CONFIG_DEFAULT_CLIENT) != 0)) &&
+			    i < n; i++)
+				argv_pushf(&a, "--client=%s=%s", cl[i].name,
+				    cl[i].metrics);
+		}
 		argv_pushf(&a, "--control-socket=%s", cfg->control_socket);
 		/* The worker creates the proxies no reliabd-proxy of ours
 		 * serves: it gets their addresses, and each server's API. */

@@ -19,13 +19,16 @@
 
 struct engine {
 	struct engine_options opt;
-	struct sampler *sampler;
+	/* One a client, in opt.clients' order; the first is the one whose
+	 * series and live figures are published. */
+	struct sampler *samplers[RUN_CLIENTS_MAX];
+	size_t nsamplers;
 	struct proxy_backend backend;
 	struct faults faults;
 	struct publisher pub;
 	struct runner runner;
 	struct catalogue cat;
-	double ops_rate, error_rate;  /* the loadgen's, last sample */
+	double ops_rate, error_rate;  /* the first client's, last sample */
 	uint64_t sampled_mono;
 	struct lg_sample samples[SAMPLER_QUEUE];
 };
@@ -71,8 +74,8 @@ on_sampling(void *arg, int on)
 {
 	struct engine *e = arg;
 
-	if (e->sampler)
-		sampler_set_active(e->sampler, on);
+	for (size_t i = 0; i < e->nsamplers; i++)
+		sampler_set_active(e->samplers[i], on);
 }
 
 static void
@@ -113,7 +116,7 @@ load_catalogue(struct engine *e)
 
 struct engine *
 engine_new(const struct engine_options *opt, struct metrics_registry *reg,
-    struct sampler *sampler, char *err, size_t errlen)
+    struct sampler *const *samplers, char *err, size_t errlen)
 {
 	struct engine *e = calloc(1, sizeof *e);
 	struct fault_backend be;
@@ -125,8 +128,15 @@ engine_new(const struct engine_options *opt, struct metrics_registry *reg,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	const char *names[RUN_CLIENTS_MAX];
+
 	e->opt = *opt;
-	e->sampler = sampler;
+	if (samplers)
+		for (size_t i = 0; i < opt->nclients && i < RUN_CLIENTS_MAX;
+		    i++) {
+			e->samplers[e->nsamplers] = samplers[i];
+			names[e->nsamplers++] = e->opt.clients[i].name;
+		}
 	robs.arg = e;
 	fobs.changed = on_fault;
 	fobs.arg = e;
@@ -147,6 +157,7 @@ engine_new(const struct engine_options *opt, struct metrics_registry *reg,
 		return NULL;
 	}
 	runner_init(&e->runner, &run_clock_system, &e->faults, &robs);
+	runner_set_clients(&e->runner, names, e->nsamplers);
 	if (publisher_init(&e->pub, reg, opt->state_dir, err, errlen) != 0) {
 		engine_free(e);
 		return NULL;
@@ -218,16 +229,19 @@ engine_stop(struct engine *e, const char *reason)
 void
 engine_samples(struct engine *e)
 {
-	size_t n;
+	for (size_t i = 0; i < e->nsamplers; i++) {
+		size_t n = sampler_drain(e->samplers[i], e->samples,
+		    SAMPLER_QUEUE);
 
-	if (!e->sampler)
-		return;
-	n = sampler_drain(e->sampler, e->samples, SAMPLER_QUEUE);
-	if (!e->runner.run)
-		return;
-	runner_samples(&e->runner, e->samples, n);
-	publish_samples(&e->pub, e->runner.run, e->samples, n);
-	if (n) {
+		if (!e->runner.run)
+			continue;
+		runner_samples(&e->runner, i, e->samples, n);
+		/* The series (the report page) are the first client's. */
+		if (i > 0)
+			continue;
+		publish_samples(&e->pub, e->runner.run, e->samples, n);
+		if (n == 0)
+			continue;
 		e->ops_rate = e->samples[n - 1].ops_rate;
 		e->error_rate = e->samples[n - 1].error_rate;
 		e->sampled_mono = e->samples[n - 1].mono_ms;
@@ -240,8 +254,8 @@ static json_t *
 start_warnings(struct engine *e, const struct playlist *pl)
 {
 	json_t *w = json_array();
-	double open_ms = e->sampler ? sampler_open_timeout_ms(e->sampler) : -1;
-	char why[VERDICT_WHY_MAX], line[VERDICT_WHY_MAX + SPEC_NAME_MAX + 64];
+	char why[VERDICT_WHY_MAX];
+	char line[VERDICT_WHY_MAX + SPEC_NAME_MAX + RUN_CLIENT_NAME_MAX + 64];
 
 	if (!w)
 		return NULL;
@@ -250,20 +264,55 @@ start_warnings(struct engine *e, const struct playlist *pl)
 		uint64_t rec = pl->args.recovery_ms ? pl->args.recovery_ms :
 		    sp->recovery_ms;
 
-		if (!e->sampler) {
+		if (!e->nsamplers) {
 			snprintf(line, sizeof line, "%s: no loadgen is "
 			    "sampled: its checks cannot be judged", sp->name);
-		} else if (sp->expect.recovers_within_ms >= 0 &&
-		    !verdict_recovery_observable(rec, open_ms, why,
-		    sizeof why)) {
-			snprintf(line, sizeof line, "%s: recovers_within: %s",
-			    sp->name, why);
-		} else
+			log_warn("%s", line);
+			json_array_append_new(w, json_string(line));
 			continue;
-		log_warn("%s", line);
-		json_array_append_new(w, json_string(line));
+		}
+		if (sp->expect.recovers_within_ms < 0)
+			continue;
+		/* Each client's breakers have their own open time. */
+		for (size_t c = 0; c < e->nsamplers; c++) {
+			if (verdict_recovery_observable(rec,
+			    sampler_open_timeout_ms(e->samplers[c]), why,
+			    sizeof why))
+				continue;
+			if (e->nsamplers == 1)
+				snprintf(line, sizeof line, "%s: recovers_"
+				    "within: %s", sp->name, why);
+			else
+				snprintf(line, sizeof line, "%s: client %s: "
+				    "recovers_within: %s", sp->name,
+				    e->opt.clients[c].name, why);
+			log_warn("%s", line);
+			json_array_append_new(w, json_string(line));
+		}
 	}
 	return w;
+}
+
+/* reliabd's live addresses of the clients (a port-0 client's real port,
+ * a restarted one's new port) replace what the command line said. */
+static void
+clients_moved(struct engine *e, const struct run_args *args)
+{
+	for (size_t i = 0; i < args->nclients; i++)
+		for (size_t c = 0; c < e->nsamplers; c++)
+			if (strcmp(args->clients[i].name,
+			    e->opt.clients[c].name) == 0 &&
+			    strcmp(args->clients[i].addr,
+			    e->opt.clients[c].addr) != 0) {
+				log_info("client %s: metrics at %s",
+				    e->opt.clients[c].name,
+				    args->clients[i].addr);
+				if (sampler_set_addr(e->samplers[c],
+				    args->clients[i].addr) == 0)
+					strlcpy_r(e->opt.clients[c].addr,
+					    args->clients[i].addr,
+					    sizeof e->opt.clients[c].addr);
+			}
 }
 
 int
@@ -296,6 +345,7 @@ engine_start(struct engine *e, const struct run_args *args, json_t **result,
 		playlist_free(&pl);
 		return -1;
 	}
+	clients_moved(e, args);
 	warnings = start_warnings(e, &pl);
 	if (result) {
 		names = json_array();

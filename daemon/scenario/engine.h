@@ -25,6 +25,10 @@ struct engine_options {
 	const char *catalogue_dir;
 	const char *scenario_dir;
 	const char *loadgen_metrics;   /* "" when not sampling */
+	/* The clients sampled, each judged (--client; else the one
+	 * "default" at loadgen_metrics); engine_new's samplers[] match. */
+	struct run_client clients[RUN_CLIENTS_MAX];
+	size_t nclients;
 	const char *servers[SPEC_MAX_SERVERS];
 	size_t nservers;
 	/* Which API holds each server, and the proxies this worker creates
@@ -48,8 +52,9 @@ struct engine_options {
 
 struct engine;
 
+/* `samplers` (NULL: none) holds opt->nclients samplers, one a client. */
 struct engine *engine_new(const struct engine_options *opt,
-    struct metrics_registry *reg, struct sampler *sampler, char *err,
+    struct metrics_registry *reg, struct sampler *const *samplers, char *err,
     size_t errlen);
 void engine_free(struct engine *e);
 const struct engine_options *engine_opts(const struct engine *e);
@@ -72,7 +77,7 @@ int engine_stop(struct engine *e, const char *reason);
 int engine_busy(const struct engine *e);
 /* Advances phases; returns ms until the next deadline (or -1 = none). */
 int engine_tick(struct engine *e);
-/* Feeds queued loadgen samples to the current run. */
+/* Feeds every client's queued samples to the current run. */
 void engine_samples(struct engine *e);
 
 /* What the list and status requests return (new references). */

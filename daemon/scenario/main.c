@@ -91,6 +91,8 @@ usage(FILE *f)
 "                          " PKGDATADIR "/scenarios)\n"
 "  --loadgen-metrics=HOST:PORT  the loadgen to sample for verdicts\n"
 "                          (default 127.0.0.1:9090; empty: no sampling)\n"
+"  --client=NAME=HOST:PORT  a client to sample and judge, instead;\n"
+"                          repeatable (port 0: told at each run)\n"
 "  --control-socket=PATH   reliabd's control socket (informational)\n"
 "  --server=NAME[=LISTEN,UPSTREAM]  a server (a proxy in the API), with\n"
 "                          its addresses when this worker creates it;\n"
@@ -165,7 +167,7 @@ parse_options(int argc, char **argv, struct options *o)
 		O_CATALOGUE_DIR, O_LOADGEN, O_CONTROL, O_SERVER, O_NODE,
 		O_RUN, O_PLAYLIST, O_LOOP, O_FOREVER, O_STAB, O_TEST, O_REC,
 		O_CLEANUP, O_LIST, O_CHECK, O_LOG, O_HELP, O_SERVER_API,
-		O_PROXY_MODE,
+		O_PROXY_MODE, O_CLIENT,
 	};
 	static const struct option longopts[] = {
 		{"metrics", required_argument, NULL, O_METRICS},
@@ -174,6 +176,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{"scenario-dir", required_argument, NULL, O_SCENARIO_DIR},
 		{"catalogue-dir", required_argument, NULL, O_CATALOGUE_DIR},
 		{"loadgen-metrics", required_argument, NULL, O_LOADGEN},
+		{"client", required_argument, NULL, O_CLIENT},
 		{"control-socket", required_argument, NULL, O_CONTROL},
 		{"server", required_argument, NULL, O_SERVER},
 		{"server-api", required_argument, NULL, O_SERVER_API},
@@ -223,6 +226,11 @@ parse_options(int argc, char **argv, struct options *o)
 		case O_LOADGEN:
 			check_addr("loadgen-metrics", optarg, 1);
 			o->loadgen_metrics = optarg;
+			break;
+		case O_CLIENT:
+			if (run_client_add(o->eo.clients, &o->eo.nclients,
+			    optarg, err, sizeof err) != 0)
+				bad("client", err);
 			break;
 		case O_CONTROL:
 			o->control_socket = optarg;
@@ -335,8 +343,8 @@ print_error(const char *msg, void *arg)
 struct scenario_worker {
 	struct worker *w;
 	struct engine *e;
-	struct sampler *sampler;
-	struct event *tick_ev, *sample_ev;
+	struct sampler *samplers[RUN_CLIENTS_MAX];
+	struct event *tick_ev, *sample_ev[RUN_CLIENTS_MAX];
 	int by_hand_run;   /* --run: exit when the job is done */
 };
 
@@ -503,17 +511,20 @@ serve(struct options *o, struct worker *w, struct scenario_worker *sw)
 		log_error("cannot create the metrics registry");
 		goto out;
 	}
-	if (*o->loadgen_metrics) {
-		sw->sampler = sampler_start(o->loadgen_metrics, err,
+	/* One sampler a client, each on its own thread: a slow /metrics
+	 * delays only its own client's samples. */
+	for (size_t i = 0; i < o->eo.nclients; i++) {
+		sw->samplers[i] = sampler_start(o->eo.clients[i].addr, err,
 		    sizeof err);
-		if (!sw->sampler) {
-			log_error("%s", err);
+		if (!sw->samplers[i]) {
+			log_error("client %s: %s", o->eo.clients[i].name, err);
 			goto out;
 		}
-		sw->sample_ev = event_new(worker_base(w),
-		    sampler_fd(sw->sampler), EV_READ | EV_PERSIST, on_samples,
-		    sw);
-		if (!sw->sample_ev || event_add(sw->sample_ev, NULL) < 0) {
+		sw->sample_ev[i] = event_new(worker_base(w),
+		    sampler_fd(sw->samplers[i]), EV_READ | EV_PERSIST,
+		    on_samples, sw);
+		if (!sw->sample_ev[i] ||
+		    event_add(sw->sample_ev[i], NULL) < 0) {
 			log_error("cannot watch the sampler");
 			goto out;
 		}
@@ -523,7 +534,7 @@ serve(struct options *o, struct worker *w, struct scenario_worker *sw)
 		log_error("out of memory");
 		goto out;
 	}
-	sw->e = engine_new(&o->eo, reg, sw->sampler, err, sizeof err);
+	sw->e = engine_new(&o->eo, reg, sw->samplers, err, sizeof err);
 	if (!sw->e) {
 		log_error("%s", err);
 		goto out;
@@ -568,10 +579,12 @@ out:
 	worker_free(w);   /* the metrics server reads the registry */
 	if (sw->tick_ev)
 		event_free(sw->tick_ev);
-	if (sw->sample_ev)
-		event_free(sw->sample_ev);
+	for (size_t i = 0; i < RUN_CLIENTS_MAX; i++)
+		if (sw->sample_ev[i])
+			event_free(sw->sample_ev[i]);
 	engine_free(sw->e);
-	sampler_stop(sw->sampler);
+	for (size_t i = 0; i < RUN_CLIENTS_MAX; i++)
+		sampler_stop(sw->samplers[i]);
 	if (reg)
 		metrics_registry_free(reg);
 	return rc;
@@ -620,6 +633,14 @@ main(int argc, char **argv)
 	o.eo.catalogue_dir = o.catalogue_dir;
 	o.eo.scenario_dir = o.scenario_dir;
 	o.eo.loadgen_metrics = o.loadgen_metrics;
+	/* No --client: the one loadgen of --loadgen-metrics, as before. */
+	if (!o.eo.nclients && *o.loadgen_metrics) {
+		strlcpy_r(o.eo.clients[0].name, CONFIG_DEFAULT_CLIENT,
+		    sizeof o.eo.clients[0].name);
+		strlcpy_r(o.eo.clients[0].addr, o.loadgen_metrics,
+		    sizeof o.eo.clients[0].addr);
+		o.eo.nclients = 1;
+	}
 	o.eo.stabilization_ms = o.job.stabilization_ms;
 	o.eo.testing_ms = o.job.testing_ms;
 	o.eo.recovery_ms = o.job.recovery_ms;

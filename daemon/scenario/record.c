@@ -54,9 +54,9 @@ servers_json(const struct phase_stats *ps)
 }
 
 static json_t *
-phase_json(const struct run *r, enum phase p)
+phase_json(const struct run *r, const struct verdict *v, enum phase p)
 {
-	const struct phase_stats *ps = &r->verdict.phases[p];
+	const struct phase_stats *ps = &v->phases[p];
 	json_t *o;
 
 	if (ps->start_wall == 0)
@@ -102,51 +102,19 @@ checks_json(const struct verdict *v)
 	return a;
 }
 
-json_t *
-run_record(const struct run *r, const char *batch, enum run_status st,
-    const char *reason, double ended_wall)
+/* A verdict's figures (the "figures" object). */
+static json_t *
+figures_json(const struct verdict *v)
 {
-	const struct verdict *v = &r->verdict;
-	json_t *rec, *faults, *tto;
+	json_t *tto = json_object();
 
-	faults = json_array();
-	tto = json_object();
-	if (!faults || !tto)
-		goto nomem;
-	for (size_t i = 0; i < r->faults.n; i++) {
-		const struct fault_unit *u = &r->faults.units[i];
-		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:f,s:O,s:I,s:o,s:o}",
-		    "server", u->le.server, "type", fault_type_text(u->type),
-		    "toxic", u->is_node ? "" : u->le.toxic, "stream",
-		    u->stream, "toxicity", u->toxicity, "attributes",
-		    u->attrs ? u->attrs : json_null(), "applied_count",
-		    (json_int_t)u->napplied, "applied",
-		    opt_real(u->applied_wall, u->napplied > 0), "removed",
-		    opt_real(u->removed_wall, u->removed_wall > 0));
-		if (!o || json_array_append_new(faults, o))
-			goto nomem;
-		if (!u->is_node)
-			json_object_set_new(o, "toxic_type",
-			    json_string(u->le.type));
-	}
+	if (!tto)
+		return NULL;
 	for (size_t k = 0; k < v->naffected; k++)
 		json_object_set_new(tto, v->affected[k],
 		    opt_real((double)v->time_to_open_ms[k] / 1000.0,
 		    v->time_to_open_ms[k] >= 0));
-	rec = json_pack("{s:s,s:s,s:s,s:s,s:I,s:f,s:f,s:s,s:s,"
-	    "s:{s:o,s:o,s:o},s:o,"
-	    "s:{s:o,s:o,s:o,s:f,s:o,s:I},s:b,s:{s:s,s:b}}",
-	    "id", r->id, "batch", batch, "scenario", r->spec.name, "source",
-	    spec_source_text(r->spec.source), "loop", (json_int_t)r->loop,
-	    "started", round_to(r->started_wall, 1e-3), "ended",
-	    round_to(ended_wall, 1e-3), "status",
-	    run_status_text(st), "reason", reason,
-	    "phases",
-	    "stabilization", phase_json(r, PHASE_STABILIZATION),
-	    "testing", phase_json(r, PHASE_TESTING),
-	    "recovery", phase_json(r, PHASE_RECOVERY),
-	    "faults", faults,
-	    "figures",
+	return json_pack("{s:o,s:o,s:o,s:f,s:o,s:I,s:o,s:o}",
 	    "time_to_open_s", tto,
 	    "time_to_recover_s", opt_real(
 		(double)v->time_to_recover_ms / 1000.0,
@@ -157,27 +125,101 @@ run_record(const struct run *r, const char *batch, enum run_status st,
 	    "other_error_rate", opt_real(v->other_error_rate,
 		v->other_error_rate >= 0),
 	    "samples", (json_int_t)v->nsamples,
+	    "throughput_ratio",
+	    opt_real(v->throughput_ratio, v->throughput_ratio >= 0),
+	    "recovered_throughput_ratio",
+	    opt_real(v->recovered_throughput_ratio,
+		v->recovered_throughput_ratio >= 0));
+}
+
+/* The phases, figures and checks of one verdict, as the record's top
+ * level has them (the first client's) and each client's entry. */
+static json_t *
+judged_json(const struct run *r, const struct verdict *v)
+{
+	return json_pack("{s:{s:o,s:o,s:o},s:o,s:o}", "phases",
+	    "stabilization", phase_json(r, v, PHASE_STABILIZATION),
+	    "testing", phase_json(r, v, PHASE_TESTING),
+	    "recovery", phase_json(r, v, PHASE_RECOVERY),
+	    "figures", figures_json(v), "checks", checks_json(v));
+}
+
+/* Every client side by side: its name, own verdict and reason, and what
+ * it was judged on. */
+static json_t *
+clients_json(const struct run *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < r->nclients; i++) {
+		json_t *o = judged_json(r, r->verdicts[i]);
+
+		if (!o || json_object_update_new(o, json_pack("{s:s,s:s,s:s}",
+		    "name", r->clients[i], "status",
+		    run_status_text(r->client_status[i]), "reason",
+		    r->client_reason[i])) != 0 ||
+		    json_array_append_new(a, o) != 0) {
+			json_decref(o);
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+json_t *
+run_record(const struct run *r, const char *batch, enum run_status st,
+    const char *reason, double ended_wall)
+{
+	json_t *rec, *faults;
+
+	faults = json_array();
+	if (!faults)
+		return NULL;
+	for (size_t i = 0; i < r->faults.n; i++) {
+		const struct fault_unit *u = &r->faults.units[i];
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:f,s:O,s:I,s:o,s:o}",
+		    "server", u->le.server, "type", fault_type_text(u->type),
+		    "toxic", u->is_node ? "" : u->le.toxic, "stream",
+		    u->stream, "toxicity", u->toxicity, "attributes",
+		    u->attrs ? u->attrs : json_null(), "applied_count",
+		    (json_int_t)u->napplied, "applied",
+		    opt_real(u->applied_wall, u->napplied > 0), "removed",
+		    opt_real(u->removed_wall, u->removed_wall > 0));
+		if (!o || json_array_append_new(faults, o)) {
+			json_decref(faults);
+			return NULL;
+		}
+		if (!u->is_node)
+			json_object_set_new(o, "toxic_type",
+			    json_string(u->le.type));
+	}
+	rec = json_pack("{s:s,s:s,s:s,s:s,s:I,s:f,s:f,s:s,s:s,s:o,"
+	    "s:b,s:{s:s,s:b},s:b}",
+	    "id", r->id, "batch", batch, "scenario", r->spec.name, "source",
+	    spec_source_text(r->spec.source), "loop", (json_int_t)r->loop,
+	    "started", round_to(r->started_wall, 1e-3), "ended",
+	    round_to(ended_wall, 1e-3), "status",
+	    run_status_text(st), "reason", reason,
+	    "faults", faults,
 	    "loss_approximated", r->faults.loss_approximated,
 	    "proxy", "version", r->proxy_version, "builtin",
-	    r->proxy_builtin);
-	if (rec) {
-		json_t *fig = json_object_get(rec, "figures");
-		json_t *checks = checks_json(v);
+	    r->proxy_builtin, "compare", r->compare);
+	/* The top level keeps the first client's phases, figures and
+	 * checks, as a record had them before several clients: older
+	 * readers read it unchanged. */
+	if (rec && (json_object_update_new(rec, judged_json(r,
+	    r->verdicts[0])) != 0 || !json_object_get(rec, "checks"))) {
+		json_decref(rec);
+		return NULL;
+	}
+	if (rec && r->clients[0][0]) {
+		json_t *cl = clients_json(r);
 
-		if (!checks || json_object_set_new(rec, "checks", checks) ||
-		    json_object_set_new(fig, "throughput_ratio",
-		    opt_real(v->throughput_ratio, v->throughput_ratio >= 0)) ||
-		    json_object_set_new(fig, "recovered_throughput_ratio",
-		    opt_real(v->recovered_throughput_ratio,
-		    v->recovered_throughput_ratio >= 0))) {
+		if (!cl || json_object_set_new(rec, "clients", cl) != 0) {
 			json_decref(rec);
 			return NULL;
 		}
 	}
 	return rec;
-nomem:
-	json_decref(faults);
-	json_decref(tto);
-	return NULL;
 }
-

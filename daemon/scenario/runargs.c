@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "duration.h"
 #include "util.h"
 
@@ -70,12 +71,92 @@ decode_duration(const json_t *args, const char *key, uint64_t *out,
 	return 0;
 }
 
+static int
+client_set(struct run_client *c, const char *name, size_t nlen,
+    const char *addr, char *msg, size_t msglen)
+{
+	struct hostport hp;
+	char err[128];
+
+	if (nlen == 0 || nlen >= RUN_CLIENT_NAME_MAX ||
+	    memchr(name, '\0', nlen) != NULL) {
+		snprintf(msg, msglen, "clients: a name of 1 to %d bytes",
+		    RUN_CLIENT_NAME_MAX - 1);
+		return -1;
+	}
+	if (strlen(addr) >= RUN_CLIENT_ADDR_MAX ||
+	    hostport_parse(addr, &hp, err, sizeof err) != 0) {
+		snprintf(msg, msglen, "clients: %.*s: HOST:PORT", (int)(nlen >
+		    40 ? 40 : nlen), name);
+		return -1;
+	}
+	memcpy(c->name, name, nlen);
+	c->name[nlen] = '\0';
+	strlcpy_r(c->addr, addr, sizeof c->addr);
+	return 0;
+}
+
+int
+run_client_add(struct run_client *list, size_t *n, const char *text,
+    char *msg, size_t msglen)
+{
+	const char *eq = strchr(text, '=');
+
+	if (*n == RUN_CLIENTS_MAX) {
+		snprintf(msg, msglen, "at most %d clients", RUN_CLIENTS_MAX);
+		return -1;
+	}
+	if (!eq) {
+		snprintf(msg, msglen, "a client is NAME=HOST:PORT");
+		return -1;
+	}
+	if (client_set(&list[*n], text, (size_t)(eq - text), eq + 1, msg,
+	    msglen) != 0)
+		return -1;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(list[i].name, list[*n].name) == 0) {
+			snprintf(msg, msglen, "%s: named twice", list[i].name);
+			return -1;
+		}
+	(*n)++;
+	return 0;
+}
+
+/* {"NAME": "HOST:PORT", ...}: at most RUN_CLIENTS_MAX. */
+static int
+decode_clients(struct run_args *a, const json_t *v, char *msg,
+    size_t msglen)
+{
+	const char *key;
+	json_t *addr;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v) || json_object_size(v) > RUN_CLIENTS_MAX) {
+		snprintf(msg, msglen, "clients: an object of at most %d "
+		    "\"NAME\": \"HOST:PORT\"", RUN_CLIENTS_MAX);
+		return -1;
+	}
+	json_object_foreach((json_t *)v, key, addr) {
+		if (!json_is_string(addr)) {
+			snprintf(msg, msglen, "clients: each address a string");
+			return -1;
+		}
+		if (client_set(&a->clients[a->nclients], key, strlen(key),
+		    json_string_value(addr), msg, msglen) != 0)
+			return -1;
+		a->nclients++;
+	}
+	return 0;
+}
+
 int
 run_args_decode(struct run_args *a, const json_t *args, char *msg,
     size_t msglen)
 {
 	static const char *const known[] = { "names", "loop", "forever",
-		"stabilization", "testing", "recovery", "wait", NULL };
+		"stabilization", "testing", "recovery", "wait", "compare",
+		"clients", NULL };
 	const json_t *names, *v;
 	const char *key;
 	size_t i;
@@ -129,6 +210,17 @@ run_args_decode(struct run_args *a, const json_t *args, char *msg,
 		}
 		a->forever = json_is_true(v);
 	}
+	v = json_object_get(args, "compare");
+	if (v && !json_is_null(v)) {
+		if (!json_is_boolean(v)) {
+			snprintf(msg, msglen, "compare: true or false");
+			return -1;
+		}
+		a->compare = json_is_true(v);
+	}
+	if (decode_clients(a, json_object_get(args, "clients"), msg,
+	    msglen) != 0)
+		return -1;
 	if (decode_duration(args, "stabilization", &a->stabilization_ms, msg,
 	    msglen) || decode_duration(args, "testing", &a->testing_ms, msg,
 	    msglen) || decode_duration(args, "recovery", &a->recovery_ms, msg,

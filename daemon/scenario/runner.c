@@ -88,6 +88,8 @@ free_run(struct run *r)
 	if (!r)
 		return;
 	fault_set_free(&r->faults);
+	for (size_t i = 1; i < r->nclients; i++)
+		free(r->verdicts[i]);
 	free(r);
 }
 
@@ -136,21 +138,25 @@ enter_phase(struct runner *rn, enum runner_state to)
 	double w = wall(rn);
 	enum phase p = runner_state_phase(to);
 
-	verdict_phase_end(&r->verdict, now, w);
+	for (size_t i = 0; i < r->nclients; i++)
+		verdict_phase_end(r->verdicts[i], now, w);
 	runner_set_state(rn, to);
 	r->phase_start_mono = now;
 	r->phase_start_wall = w;
 	r->phase_end_mono = now + r->dur[p];
-	verdict_phase_start(&r->verdict, p, now, w);
+	for (size_t i = 0; i < r->nclients; i++)
+		verdict_phase_start(r->verdicts[i], p, now, w);
 	if (to == RUNNER_TESTING) {
 		if (faults_apply(rn->faults, &r->faults, w) == 0)
-			verdict_fault_applied(&r->verdict, now);
+			for (size_t i = 0; i < r->nclients; i++)
+				verdict_fault_applied(r->verdicts[i], now);
 		flap_start(&r->flap, r->spec.pattern_on_ms,
 		    r->spec.pattern_off_ms, now);
 	} else if (to == RUNNER_RECOVERY) {
 		flap_stop(&r->flap);
 		faults_remove(rn->faults, &r->faults, w);
-		verdict_fault_removed(&r->verdict, now);
+		for (size_t i = 0; i < r->nclients; i++)
+			verdict_fault_removed(r->verdicts[i], now);
 	}
 	if (rn->obs.phase)
 		rn->obs.phase(rn->obs.arg, r);
@@ -162,19 +168,31 @@ finish_run(struct runner *rn, int aborted, const char *abort_reason)
 {
 	struct run *r = rn->run;
 	enum run_status st;
-	char reason[1024] = "";
+	char reason[VERDICT_REASON_MAX] = "";
 
 	flap_stop(&r->flap);
 	faults_remove(rn->faults, &r->faults, wall(rn));
-	verdict_phase_end(&r->verdict, mono(rn), wall(rn));
+	for (size_t i = 0; i < r->nclients; i++)
+		verdict_phase_end(r->verdicts[i], mono(rn), wall(rn));
 	if (rn->obs.sampling)
 		rn->obs.sampling(rn->obs.arg, 0);
+	for (size_t i = 0; i < r->nclients; i++) {
+		/* An aborted run's figures are still computed and kept. */
+		r->client_status[i] = verdict_finish(r->verdicts[i],
+		    r->client_reason[i], aborted ? 0 :
+		    sizeof r->client_reason[i]);
+		if (aborted)
+			r->client_status[i] = RUN_ABORTED;
+	}
 	if (aborted) {
 		st = RUN_ABORTED;
 		snprintf(reason, sizeof reason, "%s", abort_reason);
-		verdict_finish(&r->verdict, reason + strlen(reason), 0);
 	} else {
-		st = verdict_finish(&r->verdict, reason, sizeof reason);
+		st = verdict_combine(r->client_status, r->nclients,
+		    r->compare);
+		verdict_combine_reason(r->clients, r->client_status,
+		    r->client_reason, r->nclients, r->compare, reason,
+		    sizeof reason);
 		if (r->faults.apply_error[0]) {
 			st = RUN_FAILED;
 			snprintf(reason, sizeof reason, "%s",
@@ -246,10 +264,24 @@ start_run(struct runner *rn)
 	if (fault_set_build(&r->faults, &r->spec, r->id,
 	    r->dur[PHASE_TESTING], r->proxy_builtin) != 0)
 		goto nomem;
-	verdict_init(&r->verdict, &r->spec);
+	r->verdicts[0] = &r->verdict;
+	r->nclients = rn->nclients ? rn->nclients : 1;
+	for (size_t i = 1; i < r->nclients; i++)
+		if (!(r->verdicts[i] = malloc(sizeof *r->verdicts[i]))) {
+			r->nclients = i;
+			free_run(r);
+			r = NULL;
+			goto nomem;
+		}
+	for (size_t i = 0; i < r->nclients; i++) {
+		verdict_init(r->verdicts[i], &r->spec);
+		/* The verdict points into the run, on the heap: stable. */
+		r->verdicts[i]->spec = &r->spec;
+		strlcpy_r(r->clients[i], rn->nclients ? rn->clients[i] : "",
+		    sizeof r->clients[i]);
+	}
+	r->compare = rn->pl.args.compare;
 	rn->run = r;
-	/* The verdict points into the run, which is on the heap: stable. */
-	r->verdict.spec = &r->spec;
 	if (rn->obs.sampling)
 		rn->obs.sampling(rn->obs.arg, 1);
 	enter_phase(rn, RUNNER_STABILIZATION);
@@ -355,7 +387,9 @@ runner_tick(struct runner *rn)
 		case FLAP_APPLY:
 			if (faults_apply(rn->faults, &r->faults,
 			    wall(rn)) == 0)
-				verdict_fault_applied(&r->verdict, now);
+				for (size_t i = 0; i < r->nclients; i++)
+					verdict_fault_applied(r->verdicts[i],
+					    now);
 			continue;
 		case FLAP_REMOVE:
 			faults_remove(rn->faults, &r->faults, wall(rn));
@@ -377,10 +411,20 @@ runner_tick(struct runner *rn)
 }
 
 void
-runner_samples(struct runner *rn, const struct lg_sample *s, size_t n)
+runner_set_clients(struct runner *rn, const char *const *names, size_t n)
 {
-	if (!rn->run)
+	rn->nclients = n < RUN_CLIENTS_MAX ? n : RUN_CLIENTS_MAX;
+	for (size_t i = 0; i < rn->nclients; i++)
+		strlcpy_r(rn->clients[i], names[i], sizeof rn->clients[i]);
+}
+
+void
+runner_samples(struct runner *rn, size_t client, const struct lg_sample *s,
+    size_t n)
+{
+	/* A run started before the clients changed has fewer. */
+	if (!rn->run || client >= rn->run->nclients)
 		return;
 	for (size_t i = 0; i < n; i++)
-		verdict_add_sample(&rn->run->verdict, &s[i]);
+		verdict_add_sample(rn->run->verdicts[client], &s[i]);
 }

@@ -60,7 +60,17 @@ struct run {
 	unsigned loop;              /* 1-based */
 	struct fault_set faults;
 	struct flap flap;
-	struct verdict verdict;
+	struct verdict verdict;     /* the first client's, or the only one */
+	/* Every client's verdict, judged apart: verdicts[0] is &verdict,
+	 * the others on the heap. nclients >= 1: one unnamed ("") when no
+	 * client is named (a worker run by hand, the tests). */
+	struct verdict *verdicts[RUN_CLIENTS_MAX];
+	char clients[RUN_CLIENTS_MAX][RUN_CLIENT_NAME_MAX];
+	size_t nclients;
+	/* Set by finish_run: each client's own verdict and reason. */
+	enum run_status client_status[RUN_CLIENTS_MAX];
+	char client_reason[RUN_CLIENTS_MAX][VERDICT_REASON_MAX];
+	int compare;                /* the job's --compare */
 	char proxy_version[64];
 	int proxy_builtin;
 };
@@ -90,6 +100,9 @@ struct runner {
 	struct playlist pl;
 	struct run *run;
 	uint64_t next_cleanup;
+	/* The clients each run judges, in the samplers' order. */
+	char clients[RUN_CLIENTS_MAX][RUN_CLIENT_NAME_MAX];
+	size_t nclients;
 };
 
 /* Idle, or cleaning when the ledger lists faults. */
@@ -110,7 +123,13 @@ int runner_stop(struct runner *rn, const char *reason);
 /* Advances the machine to now; returns ms until its next deadline, or
  * -1 for none. */
 int runner_tick(struct runner *rn);
-/* Loadgen samples for the current run's verdict. */
-void runner_samples(struct runner *rn, const struct lg_sample *s, size_t n);
+/* The clients runs judge from now on (at most RUN_CLIENTS_MAX; none:
+ * one unnamed). */
+void runner_set_clients(struct runner *rn, const char *const *names,
+    size_t n);
+/* Loadgen samples of client `client` (runner_set_clients' index) for the
+ * current run's verdicts. */
+void runner_samples(struct runner *rn, size_t client,
+    const struct lg_sample *s, size_t n);
 
 #endif

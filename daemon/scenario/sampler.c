@@ -25,7 +25,8 @@ struct sampler {
 	pthread_cond_t cv;
 	int active, stop;
 	int efd;
-	char url[400];
+	char url[400];            /* "": the address is not known yet */
+	unsigned url_gen;         /* bumped on each sampler_set_addr */
 	struct lg_sample queue[SAMPLER_QUEUE];
 	size_t head, count;
 	uint64_t next;            /* the next scrape, monotonic ms */
@@ -35,7 +36,7 @@ struct sampler {
 };
 
 static int
-scrape(struct sampler *s, CURL *c, struct lg_sample *out)
+scrape(struct sampler *s, CURL *c, const char *url, struct lg_sample *out)
 {
 	CURLcode rc;
 	long status = 0;
@@ -45,13 +46,13 @@ scrape(struct sampler *s, CURL *c, struct lg_sample *out)
 	http_body_reset(&s->body);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
-		log_debug("%s: %s", s->url, s->body.overflow ? "body too large" :
+		log_debug("%s: %s", url, s->body.overflow ? "body too large" :
 		    curl_easy_strerror(rc));
 		return -1;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
-		log_debug("%s: HTTP %ld", s->url, status);
+		log_debug("%s: HTTP %ld", url, status);
 		return -1;
 	}
 	/* The body was made somewhere between the request and the reply:
@@ -59,7 +60,7 @@ scrape(struct sampler *s, CURL *c, struct lg_sample *out)
 	out->mono_ms = t0 + (now_mono_ms() - t0) / 2;
 	out->wall = w0 + (now_wall() - w0) / 2;
 	if (sample_from_text(s->body.p, s->body.n, out) != 0) {
-		log_debug("%s: no memcache_operations_total", s->url);
+		log_debug("%s: no memcache_operations_total", url);
 		return -1;
 	}
 	return 0;
@@ -71,12 +72,13 @@ run(void *arg)
 	struct sampler *s = arg;
 	CURL *c = curl_easy_init();
 	struct lg_sample *smp = malloc(sizeof *smp);
+	char url[sizeof s->url] = "";
+	unsigned gen = 0;
 
 	if (!c || !smp) {
 		log_error("out of memory; the loadgen is not sampled");
 		goto out;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, s->url);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "reliabd-scenario");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 500L);
@@ -105,8 +107,16 @@ run(void *arg)
 		if (s->next < now)
 			s->next = now + (active ? SAMPLER_INTERVAL_MS :
 			    SAMPLER_IDLE_MS);
+		if (gen != s->url_gen || !url[0]) {
+			/* The client moved (a port-0 loadgen restarted). */
+			gen = s->url_gen;
+			strlcpy_r(url, s->url, sizeof url);
+			s->open_timeout_ms = -1;
+			if (url[0])
+				curl_easy_setopt(c, CURLOPT_URL, url);
+		}
 		pthread_mutex_unlock(&s->mu);
-		int ok = scrape(s, c, smp) == 0;
+		int ok = url[0] && scrape(s, c, url, smp) == 0;
 		pthread_mutex_lock(&s->mu);
 		if (!ok) {
 			if (active)
@@ -146,18 +156,34 @@ out:
 	return NULL;
 }
 
+/* The /metrics URL of `addr` into url ("" for port 0: not known yet). */
+static int
+addr_url(const char *addr, char *url, size_t len, char *err, size_t errlen)
+{
+	struct hostport hp;
+	char herr[128], hostport[ADDR_HOST_MAX + 16];
+
+	if (hostport_parse(addr, &hp, herr, sizeof herr) != 0) {
+		snprintf(err, errlen, "%s: %s", addr, herr);
+		return -1;
+	}
+	url[0] = '\0';
+	if (hp.port == 0)
+		return 0;
+	hostport_format(hp.host, hp.port, hostport, sizeof hostport);
+	snprintf(url, len, "http://%s/metrics", hostport);
+	return 0;
+}
+
 struct sampler *
 sampler_start(const char *addr, char *err, size_t errlen)
 {
 	struct sampler *s;
-	struct hostport hp;
 	pthread_condattr_t ca;
-	char herr[128];
+	char url[sizeof s->url];
 
-	if (hostport_parse(addr, &hp, herr, sizeof herr) != 0) {
-		snprintf(err, errlen, "%s: %s", addr, herr);
+	if (addr_url(addr, url, sizeof url, err, errlen) != 0)
 		return NULL;
-	}
 	s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -168,13 +194,7 @@ sampler_start(const char *addr, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	{
-		char hostport[ADDR_HOST_MAX + 16];
-
-		hostport_format(hp.host, hp.port, hostport, sizeof hostport);
-		snprintf(s->url, sizeof s->url, "http://%s/metrics",
-		    hostport);
-	}
+	strlcpy_r(s->url, url, sizeof s->url);
 	s->open_timeout_ms = -1;
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->efd < 0) {
@@ -235,6 +255,26 @@ sampler_set_active(struct sampler *s, int active)
 		pthread_cond_signal(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
+}
+
+int
+sampler_set_addr(struct sampler *s, const char *addr)
+{
+	char url[sizeof s->url], err[200];
+
+	if (addr_url(addr, url, sizeof url, err, sizeof err) != 0) {
+		log_warn("%s", err);
+		return -1;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (strcmp(url, s->url) != 0) {
+		strlcpy_r(s->url, url, sizeof s->url);
+		s->url_gen++;
+		s->next = now_mono_ms();
+		pthread_cond_signal(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return 0;
 }
 
 size_t

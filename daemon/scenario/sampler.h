@@ -18,9 +18,13 @@
 
 struct sampler;
 
-/* `addr` is the loadgen's metrics host:port. NULL on error. */
+/* `addr` is the loadgen's metrics host:port; port 0: not known yet
+ * (nothing is scraped until sampler_set_addr). NULL on error. */
 struct sampler *sampler_start(const char *addr, char *err, size_t errlen);
 void sampler_stop(struct sampler *s);
+/* The loadgen is now at `addr` (reliabd knows a port-0 client's real
+ * port); 0, or -1 when it is no host:port. */
+int sampler_set_addr(struct sampler *s, const char *addr);
 /* The fd that becomes readable when samples are queued. */
 int sampler_fd(const struct sampler *s);
 /* Starts or pauses scraping. */

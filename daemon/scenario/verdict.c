@@ -522,3 +522,48 @@ verdict_finish(struct verdict *v, char *reason, size_t len)
 	}
 	return bad ? RUN_FAILED : RUN_SUCCESS;
 }
+
+/* ---- several clients: one run's status ---- */
+
+enum run_status
+verdict_combine(const enum run_status *st, size_t n, int compare)
+{
+	enum run_status all = RUN_SUCCESS;
+
+	for (size_t i = 0; i < n; i++) {
+		if (st[i] == RUN_ABORTED)
+			return RUN_ABORTED;
+		if (st[i] != RUN_SUCCESS)
+			all = RUN_FAILED;
+	}
+	/* Compared, the clients' verdicts inform: the run completed. */
+	return compare ? RUN_SUCCESS : all;
+}
+
+void
+verdict_combine_reason(const char (*names)[RUN_CLIENT_NAME_MAX],
+    const enum run_status *st, const char (*reasons)[VERDICT_REASON_MAX],
+    size_t n, int compare, char *out, size_t len)
+{
+	if (len == 0)
+		return;
+	out[0] = '\0';
+	/* One client: its reason as it always read. */
+	if (n == 1 && !compare) {
+		snprintf(out, len, "%s", reasons[0]);
+		return;
+	}
+	if (compare)
+		snprintf(out, len, "compared:");
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strnlen(out, len);
+
+		if (compare)
+			snprintf(out + used, len - used, "%s %s %s",
+			    i ? "," : "", names[i][0] ? names[i] : "-",
+			    run_status_text(st[i]));
+		else if (st[i] != RUN_SUCCESS)
+			add_reason(out, len, "%s: %s", names[i][0] ? names[i] :
+			    "-", reasons[i]);
+	}
+}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "promtext.h"
+#include "runargs.h"
 #include "sampler.h"
 #include "spec.h"
 
@@ -20,6 +21,8 @@
 #define VERDICT_RATE_POINTS 16
 #define VERDICT_MAX_CHECKS 96
 #define VERDICT_WHY_MAX 200
+/* A run's (or one client's) reason, as the record keeps it. */
+#define VERDICT_REASON_MAX 1024
 
 enum run_status {
 	RUN_SUCCESS,
@@ -121,6 +124,18 @@ void verdict_add_sample(struct verdict *v, const struct lg_sample *s);
  * with the reason(s) in `reason`. */
 enum run_status verdict_finish(struct verdict *v, char *reason,
     size_t len);
+
+/* One run's status from its clients' verdicts (`n` >= 1): aborted if
+ * any is; else, with `compare`, success (the run completed: the
+ * verdicts are informative); else success only when every client's is. */
+enum run_status verdict_combine(const enum run_status *st, size_t n,
+    int compare);
+/* The run's reason from its clients': one client, its reason unchanged;
+ * several, "NAME: reason" for each that did not pass; compared,
+ * "compared: a success, b failed". */
+void verdict_combine_reason(const char (*names)[RUN_CLIENT_NAME_MAX],
+    const enum run_status *st, const char (*reasons)[VERDICT_REASON_MAX],
+    size_t n, int compare, char *out, size_t len);
 
 /* The q-quantile (0..1) of the histogram difference last - base, in the
  * histogram's unit, interpolated like Prometheus' histogram_quantile; -1
