@@ -1,25 +1,16 @@
 # Integration tests of reliabd and reliabctl (the workers' own tests
 # live with their local.mk).
-# (daemon.sh, one of the longest, is listed early in Makefile.am.)
-TESTS += tests/integration/control_input.sh
+# (daemon.sh, control_input, web_input, daemon_clients and report_page,
+# among the longest, are listed early in Makefile.am.)
 # Several clients ([loadgen NAME], issue 14): status, load, file_sd, reload
 # (34 s under ASan: the plain pass only; test_lib_config_clients runs the
 # parsing under ASan).
-if !SANITIZERS
-TESTS += tests/integration/daemon_clients.sh
-endif
 EXTRA_DIST += tests/integration/daemon_clients.sh
 TESTS += tests/integration/control_emfile.sh tests/integration/journal_torn.sh
 # The report pages against bad paths, 500 connections, slow clients.
-TESTS += tests/integration/web_input.sh
 EXTRA_DIST += tests/integration/web_input.sh
-if LONG_TESTS
-if !SANITIZERS
-# A shortened partition's report, live over HTTP then in headless
-# Chromium (~30 s; Chromium takes seconds to start): plain pass only.
-TESTS += tests/integration/report_page.sh
-endif
-endif
+# (A shortened partition's report, live over HTTP then in headless
+# Chromium, ~30 s, Chromium taking seconds to start: plain pass only.)
 EXTRA_DIST += tests/integration/report_page.sh
 # ./run-lab and reliabd -t (issue 12): a busy port, a misspelled playlist,
 # Ctrl-C (the whole lab up and down, ~20 s: the plain pass only).
@@ -50,7 +41,8 @@ endif
 # end to end, two labs each).
 EXTRA_DIST += tests/integration/verdict_lib.sh \
 	tests/integration/verdict_loss_latency.sh \
-	tests/integration/verdict_partition.sh
+	tests/integration/verdict_partition.sh \
+	tests/integration/verdict_clients.sh
 EXTRA_DIST += tests/integration/scenario_killed.sh tests/integration/ctl_history_live.sh
 EXTRA_DIST += tests/integration/daemon.sh tests/integration/control_input.sh \
 	tests/integration/daemon_valgrind.sh \
