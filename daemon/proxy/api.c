@@ -1,6 +1,7 @@
 /* The Toxiproxy HTTP API's front end: libmicrohttpd on its own thread,
- * which hands each request to the loop thread (routes.c answers it
- * there), or first to a resolver thread when it names hosts. */
+ * which answers each request itself (routes.c), one at a time, or first
+ * hands it to a resolver thread when it names hosts. What a request
+ * changes on one proxy runs on that proxy's own loop (proxy.c). */
 #include "ac-config.h" /* PACKAGE_VERSION */
 
 #include <errno.h>
@@ -13,7 +14,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <event2/event.h>
 #include <microhttpd.h>
 
 #include "addr.h"
@@ -25,14 +25,12 @@
 #include "util.h"
 
 struct api_call {
-	struct api_call *next;
 	const char *method, *url, *body;
 	size_t len;
 	const struct names *names;  /* the body's host names, resolved */
 	int status;
 	char *resp;
 	size_t resp_len;
-	bool done;
 };
 
 /* Requests resolving host names at once, each on its own thread. */
@@ -40,12 +38,15 @@ struct api_call {
 
 struct api_server {
 	struct MHD_Daemon *mhd;
-	struct event *ev;
 	struct proxy_set *set;
+	/* Held while a request runs: one at a time, so the set of proxies
+	 * (its list, the names in use) changes in one place at once. Taken
+	 * before mu, never while waiting on a proxy's loop for anything but
+	 * the request's own work, and no proxy loop ever takes it. */
+	pthread_mutex_t run_mu;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct api_call *head, **tail;
-	bool stopping;
+	bool stopping;            /* written under run_mu and mu */
 	unsigned resolving;       /* resolver threads running */
 	unsigned port;
 };
@@ -100,34 +101,6 @@ struct api_job {
 	char *method, *url;
 };
 
-/* Loop thread: answers every queued call. */
-static void
-api_event_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct api_server *api = arg;
-	struct api_call *list, *c;
-
-	pthread_mutex_lock(&api->mu);
-	list = api->head;
-	api->head = NULL;
-	api->tail = &api->head;
-	pthread_mutex_unlock(&api->mu);
-	for (c = list; c != NULL; c = c->next) {
-		proxy_set_names(api->set, c->names);
-		c->status = api_handle(api->set, c->method, c->url, c->body,
-		    c->len, &c->resp, &c->resp_len);
-		proxy_set_names(api->set, NULL);
-	}
-	pthread_mutex_lock(&api->mu);
-	while (list != NULL) {
-		c = list;
-		list = c->next; /* before `done`: the caller frees c */
-		c->done = true;
-	}
-	pthread_cond_broadcast(&api->cv);
-	pthread_mutex_unlock(&api->mu);
-}
-
 /* Requests whose body may name addresses: creating, changing and
  * populating proxies (not toxics). */
 static bool
@@ -141,28 +114,26 @@ names_wanted(const char *method, const char *url)
 	    NULL;
 }
 
-/* MHD thread: queues the call for the loop and waits for its answer. */
+/* MHD thread or a resolver: answers the call, after any other request
+ * in progress; 503 once the server is stopping (the set may be gone). */
 static void
-api_call_loop(struct api_server *api, struct api_call *c)
+api_call_run(struct api_server *api, struct api_call *c)
 {
-	pthread_mutex_lock(&api->mu);
+	pthread_mutex_lock(&api->run_mu);
 	if (api->stopping) {
 		c->status = 503;
-		c->done = true;
 	} else {
-		c->next = NULL;
-		*api->tail = c;
-		api->tail = &c->next;
-		event_active(api->ev, EV_READ, 0);
+		proxy_set_names(api->set, c->names);
+		c->status = api_handle(api->set, c->method, c->url, c->body,
+		    c->len, &c->resp, &c->resp_len);
+		proxy_set_names(api->set, NULL);
 	}
-	while (!c->done)
-		pthread_cond_wait(&api->cv, &api->mu);
-	pthread_mutex_unlock(&api->mu);
+	pthread_mutex_unlock(&api->run_mu);
 }
 
-/* A request through the loop. `resolve`: its body names hosts, to be
- * resolved first (names.h), on a resolver thread; else it names none and
- * the loop gets an empty table. */
+/* One request. `resolve`: its body names hosts, to be resolved first
+ * (names.h), on a resolver thread; else it names none and the proxies
+ * get an empty table. */
 static void
 api_run(struct api_server *api, const char *method, const char *url,
     const char *body, size_t len, bool resolve, struct api_call *call)
@@ -180,7 +151,7 @@ api_run(struct api_server *api, const char *method, const char *url,
 	call->body = body;
 	call->len = len;
 	call->names = names;
-	api_call_loop(api, call);
+	api_call_run(api, call);
 	names_free(names);
 }
 
@@ -365,7 +336,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		return send_reply(conn, 403, strndup(msg, (size_t)n),
 		    (size_t)n);
 	}
-	/* The loop thread never waits on a resolver, nor does this one: a
+	/* No proxy's loop ever waits on a resolver, nor does this thread: a
 	 * body that names hosts goes to a resolver thread. */
 	if (names_wanted(method, url) &&
 	    names_needed(up->buf ? up->buf : "", up->len)) {
@@ -432,8 +403,8 @@ listen_socket(const char *addr, unsigned *port, char *err, size_t errlen)
 }
 
 struct api_server *
-api_server_start(const char *addr, struct event_base *base,
-    struct proxy_set *set, char *err, size_t errlen)
+api_server_start(const char *addr, struct proxy_set *set, char *err,
+    size_t errlen)
 {
 	struct api_server *api = calloc(1, sizeof(*api));
 	int fd;
@@ -443,20 +414,15 @@ api_server_start(const char *addr, struct event_base *base,
 		return NULL;
 	}
 	api->set = set;
-	api->tail = &api->head;
+	pthread_mutex_init(&api->run_mu, NULL);
 	pthread_mutex_init(&api->mu, NULL);
 	pthread_cond_init(&api->cv, NULL);
-	api->ev = event_new(base, -1, 0, api_event_cb, api);
-	if (api->ev == NULL) {
-		snprintf(err, errlen, "no memory for an event");
-		goto fail;
-	}
 	fd = listen_socket(addr, &api->port, err, errlen);
 	if (fd < 0)
 		goto fail;
-	/* One polling thread: a request waits only for the loop, never for
-	 * another client, and slow clients cost a socket each, not a
-	 * thread. A request naming hosts is suspended while a thread of its
+	/* One polling thread: a request waits only for the one before it
+	 * and its proxy's loop, never for another client, and slow clients
+	 * cost a socket each, not a thread. A request naming hosts is suspended while a thread of its
 	 * own resolves them. Idle clients are dropped after 15 s. */
 	api->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 		MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
@@ -473,10 +439,9 @@ api_server_start(const char *addr, struct event_base *base,
 	}
 	return api;
 fail:
-	if (api->ev)
-		event_free(api->ev);
 	pthread_cond_destroy(&api->cv);
 	pthread_mutex_destroy(&api->mu);
+	pthread_mutex_destroy(&api->run_mu);
 	free(api);
 	return NULL;
 }
@@ -490,19 +455,14 @@ api_server_port(const struct api_server *api)
 void
 api_server_stop(struct api_server *api)
 {
-	struct api_call *c;
-
 	if (api == NULL)
 		return;
+	/* Once run_mu is ours, no request is running and any later one
+	 * answers 503: the caller may free the set. */
+	pthread_mutex_lock(&api->run_mu);
 	pthread_mutex_lock(&api->mu);
 	api->stopping = true;
-	while ((c = api->head) != NULL) {
-		api->head = c->next;
-		c->status = 503;
-		c->done = true;
-	}
-	api->tail = &api->head;
-	pthread_cond_broadcast(&api->cv);
+	pthread_mutex_unlock(&api->run_mu);
 	/* Every suspended connection is resumed before MHD stops; a thread
 	 * still in the resolver is waited for (its lookup is bounded by the
 	 * resolver's own timeouts). */
@@ -510,8 +470,8 @@ api_server_stop(struct api_server *api)
 		pthread_cond_wait(&api->cv, &api->mu);
 	pthread_mutex_unlock(&api->mu);
 	MHD_stop_daemon(api->mhd); /* closes the listening socket too */
-	event_free(api->ev);
 	pthread_cond_destroy(&api->cv);
 	pthread_mutex_destroy(&api->mu);
+	pthread_mutex_destroy(&api->run_mu);
 	free(api);
 }

@@ -1,6 +1,8 @@
 /* The proxies' connections: two sockets, a toxic chain each way, the
  * half-close of each direction, backpressure and the timer that runs
- * the chains. On the loop thread, like the rest of the proxy. */
+ * the chains. On the proxy's own loop thread (pxloop.h): a connection
+ * is its proxy's alone, so nothing here takes a lock; only the count
+ * over every proxy (set->nconns) is shared, as an atomic. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -154,7 +156,7 @@ conn_destroy(struct conn *c, bool reset)
 	if (c->timer)
 		event_free(c->timer);
 	TAILQ_REMOVE(&px->conns, c, link);
-	px->set->nconns--;
+	atomic_fetch_sub(&px->set->nconns, 1);
 	metric_add(px->m_conns, -1);
 	free(c);
 }
@@ -438,7 +440,7 @@ static int
 side_init(struct conn *c, enum side_id id, int fd)
 {
 	struct side *sd = &c->s[id];
-	struct event_base *base = c->px->set->base;
+	struct event_base *base = c->px->base;
 
 	sd->c = c;
 	sd->id = id;
@@ -464,15 +466,19 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct conn *c;
 	int sfd;
 	uint64_t now = now_mono_ns();
+	/* Counted before it exists: the proxies' threads accept at once. */
+	size_t open = atomic_fetch_add(&set->nconns, 1);
 
-	if (set->nconns >= set->max_conns) {
+	if (open >= set->max_conns) {
+		atomic_fetch_sub(&set->nconns, 1);
 		log_warn("%s: %zu connections open, refusing one",
-		    px->spec.name, set->nconns);
+		    px->spec.name, open);
 		close(fd);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
+		atomic_fetch_sub(&set->nconns, 1);
 		log_error("%s: no memory for a connection", px->spec.name);
 		close(fd);
 		return;
@@ -481,14 +487,13 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->state = CONN_CONNECTING; /* the first; conn_set_state from here */
 	c->s[SIDE_CLIENT].fd = c->s[SIDE_SERVER].fd = -1;
 	TAILQ_INSERT_TAIL(&px->conns, c, link);
-	set->nconns++;
 	metric_add(px->m_conns, 1);
 	metric_inc(px->m_conns_total);
 	for (int s = 0; s < STREAM_COUNT; s++) {
 		c->d[s].c = c;
 		c->d[s].stream = (enum toxic_stream)s;
 		c->d[s].state = DIR_OPEN; /* the first; dir_set_state from here */
-		pipe_init(&c->d[s].pipe, &set->rng, &dir_ops, &c->d[s]);
+		pipe_init(&c->d[s].pipe, &px->rng, &dir_ops, &c->d[s]);
 	}
 	if (side_init(c, SIDE_CLIENT, fd) < 0)
 		goto fail;
@@ -500,7 +505,7 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	if (side_init(c, SIDE_SERVER, sfd) < 0)
 		goto fail;
-	c->timer = evtimer_new(set->base, conn_timer_cb, c);
+	c->timer = evtimer_new(px->base, conn_timer_cb, c);
 	if (c->timer == NULL)
 		goto fail;
 	for (size_t i = 0; i < px->ntx; i++) {

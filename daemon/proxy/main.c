@@ -231,7 +231,7 @@ run(struct options *o)
 	char err[256], host[ADDR_HOST_MAX], api_addr[ADDR_HOST_MAX + 8];
 	int rc = 1;
 
-	/* The API's HTTP thread hands its requests to the loop. */
+	/* Each proxy runs its own loop, which the API's thread wakes. */
 	w = worker_init(PROG, &hooks, WORKER_THREADS);
 	if (w == NULL)
 		return 1;
@@ -251,7 +251,7 @@ run(struct options *o)
 			goto out;
 		}
 	}
-	api = api_server_start(o->api, worker_base(w), set, err, sizeof(err));
+	api = api_server_start(o->api, set, err, sizeof(err));
 	if (api == NULL) {
 		log_error("api: %s", err);
 		goto out;
@@ -268,7 +268,8 @@ run(struct options *o)
 	fflush(stderr);
 	rc = worker_run(w);
 out:
-	/* The HTTP thread first: it may be waiting on the loop. */
+	/* The HTTP thread first: it may be in a request. Then every proxy's
+	 * thread is joined (proxy_set_free). */
 	api_server_stop(api);
 	proxy_set_free(set);
 	worker_free(w);

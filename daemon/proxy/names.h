@@ -1,7 +1,8 @@
-/* Host names in an API request, resolved on the HTTP thread, so that the
- * loop thread, which also carries every proxied byte, never waits on a
- * resolver: it resolves numeric addresses itself and looks names up
- * here. */
+/* Host names in an API request, resolved on a resolver thread (api.c)
+ * before the request runs, so that neither a proxy's loop thread, which
+ * carries its proxied bytes, nor the API's thread, which runs one request
+ * at a time, waits on a resolver: they resolve numeric addresses
+ * themselves and look names up here. */
 #ifndef RELIABD_PROXY_NAMES_H
 #define RELIABD_PROXY_NAMES_H
 
@@ -29,7 +30,8 @@ void names_free(struct names *n);
  * (a name, not only numeric addresses). Never blocks. */
 bool names_needed(const char *body, size_t len);
 
-/* Loop thread: `hp` as a TCP address, never blocking. Numeric addresses
+/* A proxy's loop or the API's thread: `hp` as a TCP address, never
+ * blocking. Numeric addresses
  * are converted here; a name must be in `n`. With n == NULL (start-up,
  * before the loop runs) a name goes to the resolver. 0, or -1 with a
  * message in err. */

@@ -1,5 +1,22 @@
-/* Proxies: the set, each proxy's listener, its toxics and its JSON, on
- * the loop thread. Their connections are conn.c's. */
+/* Proxies: the set, each proxy's listener, its toxics and its JSON.
+ * Their connections are conn.c's.
+ *
+ * Threads: each proxy runs on its own thread and event loop (pxloop.h),
+ * so one proxy's work (m1's connection churn, its delayed writes) never
+ * holds up another's bytes, as Toxiproxy's goroutines do not. The
+ * process has one thread per proxy, plus the main thread (signals,
+ * /metrics), the API's HTTP thread, and a short-lived thread per API
+ * request that names hosts (api.c, at most 8).
+ *
+ * The API calls the functions below one request at a time (api.c). What
+ * changes a proxy (proxy_apply, toxics) runs on that proxy's loop
+ * through pxloop_call, which waits for it: the loop owns the listener
+ * and the connections, so no lock is taken on the data path and a
+ * request waits at most for the loop's current callback. Creating
+ * (before the thread starts) and deleting (after it is joined) happen on
+ * the API's thread, which alone changes the set's list. Reads (JSON,
+ * lookups) need no call: a proxy's loop writes its spec and toxics only
+ * in a call the API waits for. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,13 +30,16 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <event2/thread.h>
 
 #include "addr.h"
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
 #include "proxy_int.h"
+#include "pxloop.h"
 #include "queue.h"
+#include "rng.h"
 #include "util.h"
 
 const char *
@@ -105,7 +125,7 @@ proxy_bind(struct proxy *px, const char *listen, char *actual, size_t size,
 
 	if (listen_resolve(px, listen, &hp, &ss, &len, err) < 0)
 		return NULL;
-	lev = evconnlistener_new_bind(px->set->base, conn_accept_cb, px,
+	lev = evconnlistener_new_bind(px->base, conn_accept_cb, px,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
 	    1024, (struct sockaddr *)&ss, (int)len);
 	if (lev == NULL) {
@@ -154,18 +174,27 @@ struct proxy_set *
 proxy_set_new(struct event_base *base, uint64_t seed,
     struct metrics_registry *reg)
 {
-	struct proxy_set *set = calloc(1, sizeof(*set));
+	struct proxy_set *set;
 	struct rlimit rl;
 
+	(void)base; /* each proxy has a loop of its own */
+	/* Every proxy's base is woken from the API's thread. Done already
+	 * by a worker started with WORKER_THREADS; doing it again with the
+	 * same callbacks is allowed, and covers a caller that did not. */
+	if (evthread_use_pthreads() < 0) {
+		log_error("libevent has no thread support");
+		return NULL;
+	}
+	set = calloc(1, sizeof(*set));
 	if (set == NULL) {
 		log_error("no memory");
 		return NULL;
 	}
-	set->base = base;
 	/* xorshift64* must not start at 0, which --seed=0 would give. */
 	set->rng = seed ^ 0x9e3779b97f4a7c15ULL;
 	if (set->rng == 0)
 		set->rng = 1;
+	atomic_init(&set->nconns, 0);
 	TAILQ_INIT(&set->proxies);
 	/* Two fds a connection; keep some for the API and metrics. */
 	set->max_conns = 4096;
@@ -267,7 +296,22 @@ proxy_create(struct proxy_set *set, const struct proxy_spec *spec,
 	px->set = set;
 	px->spec = *spec;
 	TAILQ_INIT(&px->conns);
-	px->retry = evtimer_new(set->base, retry_cb, px);
+	/* Its own draws, as its thread makes them: from the set's state as
+	 * it stands (so a lone proxy draws what the one shared sequence
+	 * gave), then the set's state jumps to a scrambled draw (odd, so
+	 * never 0): not one step on, which would make the next proxy's
+	 * sequence this one's shifted by one. */
+	px->rng = set->rng;
+	set->rng = rng_next(&set->rng) | 1;
+	/* Set up from this thread until pxloop_start. */
+	px->loop = pxloop_new();
+	if (px->loop == NULL) {
+		api_error_set(err, 500, "out of memory");
+		free(px);
+		return NULL;
+	}
+	px->base = pxloop_base(px->loop);
+	px->retry = evtimer_new(px->base, retry_cb, px);
 	px->m_conns = metric_get(set->f_conns, n);
 	px->m_conns_total = metric_get(set->f_conns_total, n);
 	px->m_bytes[STREAM_UPSTREAM] = metric_get(set->f_bytes, n, "upstream");
@@ -297,6 +341,10 @@ proxy_create(struct proxy_set *set, const struct proxy_spec *spec,
 			goto fail;
 		listen_remember(px, &ss, len, spec->listen);
 	}
+	if (pxloop_start(px->loop, n) < 0) {
+		api_error_set(err, 500, "cannot start the proxy's thread");
+		goto fail;
+	}
 	metric_set(px->m_conns, 0);
 	TAILQ_INSERT_TAIL(&set->proxies, px, link);
 	set->n++;
@@ -305,14 +353,28 @@ proxy_create(struct proxy_set *set, const struct proxy_spec *spec,
 	    px->spec.upstream, px->spec.enabled ? "" : " (disabled)");
 	return px;
 fail:
+	if (px->lev)
+		evconnlistener_free(px->lev);
 	if (px->retry)
 		event_free(px->retry);
+	pxloop_free(px->loop);
 	free(px);
 	return NULL;
 }
 
-int
-proxy_apply(struct proxy *px, const struct proxy_spec *spec,
+/* A request's work on one proxy, run on its loop (pxloop_call). */
+struct px_job {
+	struct proxy *px;
+	const struct proxy_spec *spec;  /* proxy_apply */
+	const struct toxic_spec *tspec; /* toxic_add, toxic_update */
+	struct toxic *t;                /* toxic_update, toxic_remove; added */
+	struct api_error *err;
+	int rc;
+};
+
+/* On px's loop: proxy_apply. */
+static int
+apply_on_loop(struct proxy *px, const struct proxy_spec *spec,
     struct api_error *err)
 {
 	struct proxy_spec next = *spec;
@@ -391,16 +453,37 @@ proxy_apply(struct proxy *px, const struct proxy_spec *spec,
 	return 0;
 }
 
+static void
+apply_job(void *arg)
+{
+	struct px_job *j = arg;
+
+	j->rc = apply_on_loop(j->px, j->spec, j->err);
+}
+
+int
+proxy_apply(struct proxy *px, const struct proxy_spec *spec,
+    struct api_error *err)
+{
+	struct px_job j = { .px = px, .spec = spec, .err = err };
+
+	pxloop_call(px->loop, apply_job, &j);
+	return j.rc;
+}
+
 void
 proxy_delete(struct proxy *px)
 {
 	struct proxy_set *set = px->set;
 	const char *n = px->spec.name;
 
+	/* Its thread gone, everything on its base is this thread's. */
+	pxloop_stop(px->loop);
 	conns_close(px);
 	if (px->lev)
 		evconnlistener_free(px->lev);
 	event_free(px->retry);
+	pxloop_free(px->loop);
 	for (size_t i = 0; i < px->ntx; i++)
 		free(px->tx[i]);
 	metric_hide(set->f_conns, n);
@@ -416,8 +499,9 @@ proxy_delete(struct proxy *px)
 
 /* --- toxics --- */
 
-struct toxic *
-toxic_add(struct proxy *px, const struct toxic_spec *spec,
+/* On px's loop: toxic_add. */
+static struct toxic *
+toxic_add_on_loop(struct proxy *px, const struct toxic_spec *spec,
     struct api_error *err)
 {
 	struct toxic *t;
@@ -443,17 +527,48 @@ toxic_add(struct proxy *px, const struct toxic_spec *spec,
 	return t;
 }
 
-void
-toxic_update(struct proxy *px, struct toxic *t, const struct toxic_spec *spec)
+static void
+toxic_add_job(void *arg)
 {
-	t->spec.toxicity = spec->toxicity;
-	t->spec.a = spec->a;
-	conns_toxic_update(px, &t->spec);
+	struct px_job *j = arg;
+
+	j->t = toxic_add_on_loop(j->px, j->tspec, j->err);
+}
+
+struct toxic *
+toxic_add(struct proxy *px, const struct toxic_spec *spec,
+    struct api_error *err)
+{
+	struct px_job j = { .px = px, .tspec = spec, .err = err };
+
+	pxloop_call(px->loop, toxic_add_job, &j);
+	return j.t;
+}
+
+static void
+toxic_update_job(void *arg)
+{
+	struct px_job *j = arg;
+
+	j->t->spec.toxicity = j->tspec->toxicity;
+	j->t->spec.a = j->tspec->a;
+	conns_toxic_update(j->px, &j->t->spec);
 }
 
 void
-toxic_remove(struct proxy *px, struct toxic *t)
+toxic_update(struct proxy *px, struct toxic *t, const struct toxic_spec *spec)
 {
+	struct px_job j = { .px = px, .t = t, .tspec = spec };
+
+	pxloop_call(px->loop, toxic_update_job, &j);
+}
+
+static void
+toxic_remove_job(void *arg)
+{
+	struct px_job *j = arg;
+	struct proxy *px = j->px;
+	struct toxic *t = j->t;
 	size_t i;
 
 	conns_toxic_remove(px, &t->spec);
@@ -466,6 +581,14 @@ toxic_remove(struct proxy *px, struct toxic *t)
 	}
 	free(t);
 	proxy_metrics_update(px);
+}
+
+void
+toxic_remove(struct proxy *px, struct toxic *t)
+{
+	struct px_job j = { .px = px, .t = t };
+
+	pxloop_call(px->loop, toxic_remove_job, &j);
 }
 
 /* --- JSON --- */

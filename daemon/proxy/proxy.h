@@ -1,6 +1,7 @@
-/* The proxies: listeners, connections and their toxic chains, all owned
- * by one libevent loop thread. Every function here runs on that thread
- * (the API thread marshals its requests to it, see api.c). */
+/* The proxies: listeners, connections and their toxic chains, each
+ * proxy's owned by its own loop thread. The functions here are called by
+ * one thread at a time (the API's, see api.c); a change to a proxy runs
+ * on its loop, and the call waits for it (proxy.c). */
 #ifndef RELIABD_PROXY_PROXY_H
 #define RELIABD_PROXY_PROXY_H
 
@@ -33,6 +34,8 @@ enum proxy_state {
 };
 const char *proxy_state_text(enum proxy_state s);
 
+/* `base` is not used (each proxy makes its own loop); it calls
+ * evthread_use_pthreads. */
 struct proxy_set *proxy_set_new(struct event_base *base, uint64_t seed,
     struct metrics_registry *reg);
 void proxy_set_free(struct proxy_set *set);
@@ -80,7 +83,7 @@ json_t *proxy_to_json(const struct proxy *px);
 json_t *proxy_toxics_json(const struct proxy *px);
 json_t *proxy_set_json(const struct proxy_set *set); /* {name: proxy} */
 
-/* Closes every listener and connection (before freeing the loop). */
+/* Stops every proxy's thread, and closes its listener and connections. */
 void proxy_set_shutdown(struct proxy_set *set);
 
 #endif

@@ -1,8 +1,16 @@
 /* What proxy.c and conn.c share and nothing else sees: a proxy, the
- * set, and the calls from the proxies into their connections. */
+ * set, and the calls from the proxies into their connections.
+ *
+ * Threads: a proxy's listener, connections, timers and toxic chains are
+ * its loop's (pxloop.h), and only that thread touches them while it
+ * runs. Its spec, addresses and toxics are written only by calls run on
+ * that loop for the API (proxy.c), which the API's one request at a
+ * time waits for; so the API's thread reads them without a lock. The
+ * set's list is the API's alone. */
 #ifndef RELIABD_PROXY_PROXY_INT_H
 #define RELIABD_PROXY_PROXY_INT_H
 
+#include <stdatomic.h>
 #include <sys/socket.h>
 
 #include <event2/event.h>
@@ -13,6 +21,7 @@
 
 struct conn;
 struct metric;
+struct pxloop;
 struct metric_family;
 
 struct toxic {
@@ -21,6 +30,9 @@ struct toxic {
 struct proxy {
 	TAILQ_ENTRY(proxy) link;
 	struct proxy_set *set;
+	struct pxloop *loop;     /* its own thread and loop */
+	struct event_base *base; /* the loop's */
+	uint64_t rng;            /* lib/rng.h state for its draws; never 0 */
 	struct proxy_spec spec;
 	struct sockaddr_storage up;
 	socklen_t uplen;
@@ -41,11 +53,11 @@ struct proxy {
 };
 
 struct proxy_set {
-	struct event_base *base;
 	uint64_t rng;                /* lib/rng.h state; never 0 */
 	TAILQ_HEAD(, proxy) proxies;
 	size_t n;
-	size_t nconns, max_conns;
+	_Atomic size_t nconns;       /* over every proxy's thread */
+	size_t max_conns;
 	struct metric_family *f_conns, *f_conns_total, *f_bytes, *f_toxics;
 	struct metric_family *f_enabled;
 	/* The request being handled: its names, resolved off the loop
