@@ -96,7 +96,10 @@ tests_unit_test_scenario_runner_SOURCES = tests/unit/test_scenario_runner.c \
 	daemon/scenario/runner.c daemon/scenario/flap.c \
 	daemon/scenario/faults.c daemon/scenario/faultmap.c \
 	daemon/scenario/playlist.c daemon/scenario/ledger.c \
-	daemon/scenario/verdict.c daemon/scenario/checks.c daemon/scenario/promtext.c
+	daemon/scenario/verdict.c daemon/scenario/checks.c daemon/scenario/promtext.c \
+	daemon/scenario/record.c daemon/scenario/journal.c daemon/journal_scan.c
+# The record of several clients, through the journal's writer and reader.
+tests_unit_test_scenario_runner_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_unit_test_scenario_runner_CFLAGS = $(SCENARIO_TEST_CFLAGS)
 tests_unit_test_scenario_runner_LDADD = daemon/scenario/libscenario_spec.a \
 	$(RELIAB_LIBS) $(JANSSON_LIBS) $(CHECK_LIBS) -lm

@@ -11,8 +11,11 @@
 
 #include "faults.h"
 #include "flap.h"
+#include "journal.h"
+#include "journal_scan.h"
 #include "log.h"
 #include "playlist.h"
+#include "record.h"
 #include "runner.h"
 
 /* ---- the fakes ---- */
@@ -115,6 +118,7 @@ struct seen {
 	enum run_status last;
 };
 static struct seen seen;
+static json_t *seen_record;
 
 static void
 obs_phase(void *arg, const struct run *r)
@@ -137,6 +141,9 @@ obs_finished(void *arg, const struct run *r, enum run_status st,
 	seen.last = st;
 	if (st == RUN_ABORTED)
 		seen.aborted++;
+	/* The record as the journal gets it (test_clients_record). */
+	json_decref(seen_record);
+	seen_record = run_record(r, pl->batch, st, reason, 1.7e9);
 }
 
 static void
@@ -194,6 +201,9 @@ lab_down(void)
 	rmdir(dir);
 }
 
+/* start()'s job is a --compare one. */
+static int start_compare;
+
 /* A job of `doc` (a scenario: 1 s, 5 s, 2 s unless it says), `loop`
  * times. */
 static void
@@ -210,6 +220,7 @@ start(const char *doc, unsigned loop)
 	pl.n = 1;
 	run_args_init(&pl.args);
 	pl.args.loop = loop;
+	pl.args.compare = start_compare;
 	strcpy(pl.batch, "test");
 	ck_assert_int_eq(runner_start(&rn, &pl), 0);
 	ck_assert_ptr_null(pl.specs);
@@ -611,6 +622,145 @@ START_TEST(test_flap_machine)
 }
 END_TEST
 
+/* ---- several clients: judged apart, one record, the journal ---- */
+
+/* A clean sample of client `client` now: `ops` done, none failed. */
+static void
+feed(size_t client, double ops)
+{
+	struct lg_sample *s = malloc(sizeof *s);
+
+	ck_assert_ptr_nonnull(s);
+	sample_init(s);
+	s->mono_ms = fake_mono;
+	s->wall = fake_wall;
+	s->ops_total = ops;
+	s->ops_rate = 100;
+	s->have_error_rate = 1;
+	runner_samples(&rn, client, s, 1);
+	free(s);
+}
+
+static int
+collect(json_t *run, void *arg)
+{
+	json_array_append_new(arg, run);
+	return 0;
+}
+
+/* The journal's records (the reader reliabd runs), old line first. */
+static json_t *
+journal_read(const char *old)
+{
+	char path[64], buf[1 << 16];
+	struct journal_scan js;
+	json_t *runs = json_array();
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "%s/" JOURNAL_FILE, dir);
+	f = fopen(path, "re");
+	ck_assert_ptr_nonnull(f);
+	journal_scan_init(&js, collect, runs);
+	ck_assert_int_eq(journal_scan_feed(&js, old, strlen(old)), 0);
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		ck_assert_int_eq(journal_scan_feed(&js, buf, n), 0);
+	ck_assert_int_eq(journal_scan_end(&js), 0);
+	journal_scan_free(&js);
+	fclose(f);
+	unlink(path);
+	ck_assert_uint_eq(js.dmg.bad_lines, 0);
+	return runs;
+}
+
+START_TEST(test_clients_record)
+{
+	static const char *const names[] = { "a", "b" };
+	static const char *const doc =
+	    "{\"name\":\"two\",\"phases\":{\"stabilization\":\"1s\","
+	    "\"testing\":\"1s\",\"recovery\":\"1s\"},"
+	    "\"faults\":[{\"servers\":[\"memcache1\"],"
+	    "\"type\":\"latency\",\"attributes\":{\"latency\":100}}],"
+	    "\"expect\":{\"baseline_error_rate_max\":0.01}}";
+	/* A record from before several clients: no "clients", no
+	 * "compare"; the reader reads it as any run. */
+	static const char *const old =
+	    "{\"id\":\"old-1\",\"scenario\":\"two\",\"status\":"
+	    "\"success\",\"reason\":\"\",\"checks\":[],\"figures\":{}}\n";
+
+	lab_up();
+	runner_set_clients(&rn, names, 2);
+	for (start_compare = 0; start_compare < 2; start_compare++) {
+		json_t *runs, *rec, *a, *b;
+
+		/* Only a is sampled: b's checks cannot be judged. */
+		start(doc, 1);
+		for (int t = 0; t < 40 && rn.run; t++) {
+			feed(0, t * 10.0);
+			advance(100);
+		}
+		ck_assert_ptr_null(rn.run);
+		ck_assert_ptr_nonnull(seen_record);
+		ck_assert_int_eq(journal_append(dir, seen_record), 0);
+		runs = journal_read(old);
+		ck_assert_uint_eq(json_array_size(runs), 2);
+		ck_assert_str_eq(json_string_value(json_object_get(
+		    json_array_get(runs, 0), "id")), "old-1");
+		rec = json_array_get(runs, 1);
+		a = json_array_get(json_object_get(rec, "clients"), 0);
+		b = json_array_get(json_object_get(rec, "clients"), 1);
+		ck_assert_uint_eq(json_array_size(json_object_get(rec,
+		    "clients")), 2);
+		ck_assert_str_eq(json_string_value(json_object_get(a, "name")),
+		    "a");
+		ck_assert_str_eq(json_string_value(json_object_get(b, "name")),
+		    "b");
+		/* Each its own figures and verdict. */
+		ck_assert_int_gt(json_integer_value(json_object_get(
+		    json_object_get(a, "figures"), "samples")), 0);
+		ck_assert_int_eq(json_integer_value(json_object_get(
+		    json_object_get(b, "figures"), "samples")), 0);
+		ck_assert_str_eq(json_string_value(json_object_get(a,
+		    "status")), "success");
+		ck_assert_str_eq(json_string_value(json_object_get(b,
+		    "status")), "failed");
+		ck_assert_ptr_nonnull(strstr(json_string_value(
+		    json_object_get(b, "reason")), "no samples"));
+		ck_assert_uint_eq(json_array_size(json_object_get(a,
+		    "checks")), 1);
+		/* The top level is a's, as a one-client record has it. */
+		ck_assert(json_equal(json_object_get(rec, "checks"),
+		    json_object_get(a, "checks")));
+		ck_assert(json_equal(json_object_get(rec, "figures"),
+		    json_object_get(a, "figures")));
+		ck_assert(json_equal(json_object_get(rec, "phases"),
+		    json_object_get(a, "phases")));
+		ck_assert(json_is_boolean(json_object_get(rec, "compare")));
+		ck_assert_int_eq(json_is_true(json_object_get(rec, "compare")),
+		    start_compare);
+		/* b failed: the run failed, naming b; compared, the run
+		 * completed and succeeded. */
+		if (!start_compare) {
+			ck_assert_int_eq(seen.last, RUN_FAILED);
+			ck_assert_str_eq(json_string_value(json_object_get(rec,
+			    "status")), "failed");
+			ck_assert(strncmp(json_string_value(json_object_get(
+			    rec, "reason")), "b: ", 3) == 0);
+		} else {
+			ck_assert_int_eq(seen.last, RUN_SUCCESS);
+			ck_assert_str_eq(json_string_value(json_object_get(rec,
+			    "reason")), "compared: a success, b failed");
+		}
+		json_decref(runs);
+	}
+	start_compare = 0;
+	json_decref(seen_record);
+	seen_record = NULL;
+	runner_set_clients(&rn, NULL, 0);
+	lab_down();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -632,6 +782,7 @@ main(void)
 	tcase_add_test(tc, test_ledger_unreadable);
 	tcase_add_test(tc, test_node_restart);
 	tcase_add_test(tc, test_flap_machine);
+	tcase_add_test(tc, test_clients_record);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
