@@ -710,6 +710,40 @@ START_TEST(test_verdict_not_judged)
 }
 END_TEST
 
+/* Several clients: the run's status and reason from theirs. */
+START_TEST(test_verdict_combine)
+{
+	static const char names[3][RUN_CLIENT_NAME_MAX] = { "a", "b", "c" };
+	static const char reasons[3][VERDICT_REASON_MAX] = { "", "p99_max: "
+		"slow", "" };
+	enum run_status ok[3] = { RUN_SUCCESS, RUN_SUCCESS, RUN_SUCCESS };
+	enum run_status one_bad[3] = { RUN_SUCCESS, RUN_FAILED, RUN_SUCCESS };
+	enum run_status aborted[3] = { RUN_SUCCESS, RUN_ABORTED, RUN_FAILED };
+	char out[VERDICT_REASON_MAX];
+
+	ck_assert_int_eq(verdict_combine(ok, 3, 0), RUN_SUCCESS);
+	ck_assert_int_eq(verdict_combine(one_bad, 3, 0), RUN_FAILED);
+	ck_assert_int_eq(verdict_combine(one_bad, 1, 0), RUN_SUCCESS);
+	/* Compared: informative; the run completed. */
+	ck_assert_int_eq(verdict_combine(one_bad, 3, 1), RUN_SUCCESS);
+	ck_assert_int_eq(verdict_combine(aborted, 3, 0), RUN_ABORTED);
+	ck_assert_int_eq(verdict_combine(aborted, 3, 1), RUN_ABORTED);
+	verdict_combine_reason(names, one_bad, reasons, 3, 0, out,
+	    sizeof out);
+	ck_assert_str_eq(out, "b: p99_max: slow");
+	verdict_combine_reason(names, one_bad, reasons, 3, 1, out,
+	    sizeof out);
+	ck_assert_str_eq(out, "compared: a success, b failed, c success");
+	/* One client: its reason as it always read, no name. */
+	verdict_combine_reason(names + 1, one_bad + 1, reasons + 1, 1, 0,
+	    out, sizeof out);
+	ck_assert_str_eq(out, "p99_max: slow");
+	/* Bounded: a short buffer is cut, never overrun. */
+	verdict_combine_reason(names, one_bad, reasons, 3, 1, out, 12);
+	ck_assert_str_eq(out, "compared: a");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -729,6 +763,7 @@ main(void)
 	tcase_add_test(tc, test_verdict_latency);
 	tcase_add_test(tc, test_verdict_recovery_throughput);
 	tcase_add_test(tc, test_verdict_not_judged);
+	tcase_add_test(tc, test_verdict_combine);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
