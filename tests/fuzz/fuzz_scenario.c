@@ -128,8 +128,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a && j && run_args_decode(a, j, err, sizeof err) == 0 &&
 		    (a->nnames < 1 || a->nnames > RUN_NAMES_MAX ||
 		    a->loop < 1 || a->loop > RUN_LOOP_MAX ||
-		    a->testing_ms > RUN_PHASE_MAX_MS))
+		    a->testing_ms > RUN_PHASE_MAX_MS ||
+		    a->nclients > RUN_CLIENTS_MAX))
 			abort();
+		/* Each client given to the worker is named and an address
+		 * a sampler takes. */
+		for (size_t i = 0; j && a->nclients <= RUN_CLIENTS_MAX &&
+		    i < a->nclients; i++) {
+			struct hostport hp;
+
+			if (!a->clients[i].name[0] || hostport_parse(
+			    a->clients[i].addr, &hp, err, sizeof err) != 0)
+				abort();
+		}
 		json_decref(j);
 		break;
 	}
