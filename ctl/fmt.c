@@ -1,7 +1,10 @@
 /* reliabctl's number and time formats for people: rounded numbers,
- * short durations, local wall times. "-" for what is not known. */
+ * short durations, local wall times, and the pieces the run reports
+ * share (sorted keys, errors by kind, a check's way and result). "-"
+ * for what is not known. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -133,4 +136,73 @@ jnum(const json_t *o, const char *key)
 	const json_t *v = json_object_get(o, key);
 
 	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* ---- what a run's report shows (report.c, report_clients.c) ---- */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An object's keys, sorted (jansson iterates in hash order, and a
+ * report reads the same each time): at most REPORT_KEYS_MAX. */
+size_t
+report_sorted_keys(const json_t *o, const char **keys)
+{
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach((json_t *)o, k, v)
+		if (n < REPORT_KEYS_MAX)
+			keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	return n;
+}
+
+/* "timeout 12, connection 3" from a phase's errors by kind. */
+void
+report_kinds_text(const json_t *errors, char *buf, size_t len)
+{
+	const char *keys[REPORT_KEYS_MAX];
+	size_t n = 0, nk = report_sorted_keys(errors, keys);
+
+	snprintf(buf, len, "-");
+	for (size_t i = 0; i < nk; i++) {
+		const char *k = keys[i];
+		const json_t *v = json_object_get(errors, k);
+
+		if (!json_is_integer(v) || n >= len)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s %" JSON_INTEGER_FORMAT,
+		    n ? ", " : "", k, json_integer_value(v));
+	}
+	if (n == 0 && json_is_object(errors))
+		snprintf(buf, len, "none");
+}
+
+/* "<=" or ">=" for an expect key whose name says which way it goes. */
+const char *
+report_check_way(const char *name)
+{
+	if (strstr(name, "_min") || strcmp(name,
+	    "recover_throughput_ratio") == 0)
+		return ">=";
+	if (strstr(name, "_max") || strstr(name, "_within"))
+		return "<=";
+	return "";
+}
+
+const char *
+report_result_text(const char *r)
+{
+	if (strcmp(r, "passed") == 0)
+		return "passed";
+	if (strcmp(r, "failed") == 0)
+		return "FAILED";
+	if (strcmp(r, "not_judged") == 0)
+		return "not judged";
+	return r;
 }

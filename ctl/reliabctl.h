@@ -129,7 +129,8 @@ void report_print(FILE *f, const json_t *run);
 /* The figures `runs` shows of a record: the first breaker to open (s),
  * NaN when none is known. */
 double report_first_open(const json_t *run);
-/* An object's keys, sorted (at most REPORT_KEYS_MAX). */
+/* fmt.c, for the reports: an object's keys, sorted (at most
+ * REPORT_KEYS_MAX). */
 #define REPORT_KEYS_MAX 64
 size_t report_sorted_keys(const json_t *o, const char **keys);
 /* "timeout 12, connection 3" from a phase's errors by kind. */

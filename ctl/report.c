@@ -10,28 +10,6 @@
 
 #include "reliabctl.h"
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* An object's keys, sorted (jansson iterates in hash order, and a
- * report reads the same each time): at most REPORT_KEYS_MAX. */
-size_t
-report_sorted_keys(const json_t *o, const char **keys)
-{
-	const char *k;
-	json_t *v;
-	size_t n = 0;
-
-	json_object_foreach((json_t *)o, k, v)
-		if (n < REPORT_KEYS_MAX)
-			keys[n++] = k;
-	qsort(keys, n, sizeof(*keys), cmp_str);
-	return n;
-}
-
 static const char *const phase_names[] = { "stabilization", "testing",
 	"recovery" };
 
@@ -139,27 +117,6 @@ report_faults(FILE *f, const json_t *run)
 	}
 }
 
-/* "timeout 12, connection 3" from a phase's errors by kind. */
-void
-report_kinds_text(const json_t *errors, char *buf, size_t len)
-{
-	const char *keys[REPORT_KEYS_MAX];
-	size_t n = 0, nk = report_sorted_keys(errors, keys);
-
-	snprintf(buf, len, "-");
-	for (size_t i = 0; i < nk; i++) {
-		const char *k = keys[i];
-		const json_t *v = json_object_get(errors, k);
-
-		if (!json_is_integer(v) || n >= len)
-			continue;
-		n += (size_t)snprintf(buf + n, len - n, "%s%s %" JSON_INTEGER_FORMAT,
-		    n ? ", " : "", k, json_integer_value(v));
-	}
-	if (n == 0 && json_is_object(errors))
-		snprintf(buf, len, "none");
-}
-
 /* One row: the whole client's or one server's figures in a phase. */
 static void
 figures_row(FILE *f, const char *who, const json_t *o, const char *kinds)
@@ -240,30 +197,6 @@ report_figures(FILE *f, const json_t *run)
 	    fmt_num(jnum(fig, "throughput_ratio"), "", a, sizeof(a)),
 	    fmt_num(jnum(fig, "recovered_throughput_ratio"), "", b,
 		sizeof(b)));
-}
-
-/* "<=" or ">=" for an expect key whose name says which way it goes. */
-const char *
-report_check_way(const char *name)
-{
-	if (strstr(name, "_min") || strcmp(name,
-	    "recover_throughput_ratio") == 0)
-		return ">=";
-	if (strstr(name, "_max") || strstr(name, "_within"))
-		return "<=";
-	return "";
-}
-
-const char *
-report_result_text(const char *r)
-{
-	if (strcmp(r, "passed") == 0)
-		return "passed";
-	if (strcmp(r, "failed") == 0)
-		return "FAILED";
-	if (strcmp(r, "not_judged") == 0)
-		return "not judged";
-	return r;
 }
 
 static void

@@ -13,18 +13,20 @@
 /* Columns shown: a record holds at most 8 clients (CONFIG_MAX_CLIENTS);
  * a damaged one with more shows the first ones. */
 #define COLS_MAX 8
-#define COL_W 16
+#define COL_W 19
 
 static const char *const phases[] = { "stabilization", "testing",
 	"recovery" };
 
-/* One row: a label, then one cell a client. */
+/* One row: a label, then one cell a client. A longer cell pushes the
+ * next ones right rather than being cut (it would read as another
+ * figure). */
 static void
 row(FILE *f, const char *label, char cells[][48], size_t n)
 {
 	fprintf(f, "  %-24s", label);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, " %-*.*s", COL_W, COL_W, cells[i]);
+		fprintf(f, "  %-*s", i + 1 < n ? COL_W : 0, cells[i]);
 	fputc('\n', f);
 }
 

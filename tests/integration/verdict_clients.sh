@@ -127,6 +127,7 @@ echo "  $(jq -c '{status, reason, compare, clients: [.clients[] | {name, status}
 pass "the run fails when a client fails; --compare: success, the verdicts informative"
 
 # show: the clients side by side, and the record as is with --json.
+sed 's/^/    /' "$T/show.txt"
 grep -q '^clients side by side$' "$T/show.txt" || fail "show: $(cat "$T/show.txt")"
 grep -Eq '^  CLIENT +a +b *$' "$T/show.txt" || fail "show: no client columns: $(cat "$T/show.txt")"
 grep -Eq '^  verdict +success +failed *$' "$T/show.txt" || fail "show: no verdicts row: $(cat "$T/show.txt")"
