@@ -92,7 +92,14 @@ for pair in "daemon:reliabd" "loadgen:loadgen" "scenario:scenario"; do
 		"$c/prometheus.yml" || fail "prometheus.yml: reliabd:${m##*:} is not labelled worker $worker"
 done
 grep -q -- '- ./rules:/etc/prometheus/rules' "$c/docker-compose.yml" || fail "Prometheus does not get the rules"
-pass "Prometheus scrapes reliabd:9093,9090,9091 with worker labels"
+# One client, [loadgen], which is "default": its target carries the
+# client label reliabd's file_sd would give it, as the dashboards need.
+clients=$(awk '/^\[loadgen( [^]]*)?\]/ {n = $2; sub(/\]$/, "", n); print (n == "" ? "default" : n)}' "$conf" | tr '\n' ' ')
+[ "$clients" = "default " ] || fail "reliabd.conf clients are '$clients', not the one client default"
+m=$(ini loadgen metrics)
+awk -v t="reliabd:${m##*:}" 'index($0, t) {getline; if (index($0, "client: default")) ok = 1} END {exit !ok}' \
+	"$c/prometheus.yml" || fail "prometheus.yml: reliabd:${m##*:} is not labelled client default"
+pass "Prometheus scrapes reliabd:9093,9090,9091 with worker labels, the loadgen as client default"
 
 # The image: Debian 12, the project's own build and install.
 grep -q '^FROM debian:12' "$c/Dockerfile" || fail "Dockerfile is not Debian 12"

@@ -3,7 +3,10 @@
 # and panel ids, every datasource reference resolving to the provisioned
 # datasource, the template variables and defaults the lab promises, every
 # query parsing as PromQL (promtool), and every metric a query names being
-# a documented metric (docs/METRICS.md) or a recording rule.
+# a documented metric (docs/METRICS.md) or a recording rule. Every client
+# exports the same names (issue 14), so every recording rule and every
+# query of a loadgen metric keeps the `client` label apart: a query
+# filters on the `client` variable and draws a series per client.
 source "$top_srcdir/tests/lib/common.sh"
 need jq promtool awk
 
@@ -73,6 +76,39 @@ bad=$(comm -23 "$T/rule-inputs" <(sort -u "$known" "$rules") | tr '\n' ' ')
 promtool check rules "$rules_file" >"$T/promtool-rules.log" 2>&1 || {
 	cat "$T/promtool-rules.log"; fail "promtool check rules $rules_file"; }
 
+# Loadgen metrics are the memcache_* names (and the rules over them): the
+# loadgen's table in docs/METRICS.md holds those and no other.
+awk '/^## / {sec = $0} sec ~ /reliabd-loadgen/ && /^\| `[a-z_:]+`/ {n = $2; gsub(/[` |]/, "", n); print n}' \
+	"$metrics_doc" >"$T/loadgen-metrics"
+[ "$(wc -l <"$T/loadgen-metrics")" -ge 10 ] || fail "$metrics_doc: the loadgen's table has too few metrics"
+! grep -v '^memcache_' "$T/loadgen-metrics" || fail "$metrics_doc: a loadgen metric not named memcache_*"
+is_loadgen() { grep -qE '(^|[^a-zA-Z0-9_])([a-z_]+:)?memcache_'; }
+
+# lost_client: reads PromQL expressions (one per line) on stdin, prints
+# every aggregation that drops the client label: one without a by (...)
+# naming client, or a without (...) naming it.
+lost_client() {
+	local in
+	in=$(cat)
+	grep -oE '(^|[^a-zA-Z0-9_:])(sum|min|max|avg|count|group|stddev|stdvar|topk|bottomk|quantile|count_values)[[:space:]]*((by|without)[[:space:]]*\([^)]*\)[[:space:]]*)?\(' <<<"$in" |
+		sed -E 's/^[^a-z]//' |
+		grep -vE '[[:space:]]by[[:space:]]*\([^)]*\bclient\b' |
+		grep -vE '[[:space:]]without[[:space:]]*\(' || true
+	grep -oE 'without[[:space:]]*\([^)]*\bclient\b[^)]*\)' <<<"$in" || true
+}
+got=$(printf '%s\n' 'sum by (client, le) (x)' 'x / max by (server) (y)' 'sum(z)' \
+	'count without (op) (w)' 'avg without (client) (v)' 'rate(sum_total[1m])' | lost_client | tr '\n' ';')
+[ "$got" = "max by (server) (;sum(;without (client);" ] ||
+	fail "the client-label checker is wrong: got '$got'"
+
+# Every recording rule keeps client: two clients are never summed.
+awk '/^ *(- )?[a-z_]+:( |$)|^ *#/ {inexpr = 0} /^ *expr:/ {inexpr = 1; sub(/^ *expr: *>? */, "")} inexpr {print}' \
+	"$rules_file" >"$T/rule-exprs"
+bad=$(lost_client <"$T/rule-exprs" | tr '\n' ';')
+[ -z "$bad" ] || fail "$rules_file: aggregations drop the client label: $bad"
+awk '$1 == "-" && $2 == "record:" {print $3}' "$rules_file" | grep -v '^client[_:]' &&
+	fail "$rules_file: a rule's level does not name client first"
+
 allowed=$T/allowed
 sort -u "$known" "$rules" >"$allowed"
 
@@ -111,11 +147,17 @@ for f in "${dashboards[@]}"; do
 	nref=$(jq '[.. | objects | select(has("datasource"))] | length' "$f")
 	[ "$nref" -gt 0 ] || fail "$b: no datasource references at all"
 
-	# Template variables server and scenario, from Prometheus labels.
+	# Template variables client, server and scenario, from Prometheus
+	# labels; client from a metric every client kind exports, any number
+	# of clients at once.
 	vars=$(jq -r '[.templating.list[].name] | sort | join(",")' "$f")
-	[ "$vars" = scenario,server ] || fail "$b: template variables are '$vars', not scenario,server"
+	[ "$vars" = client,scenario,server ] || fail "$b: template variables are '$vars', not client,scenario,server"
 	jq -e '.templating.list | all(.type == "query" and (.definition | test("^label_values\\(")))' "$f" >/dev/null ||
 		fail "$b: a template variable is not a label_values() query"
+	jq -e '.templating.list[] | select(.name == "client") | .multi and .includeAll
+	        and (.definition | test("^label_values\\(memcache_operations_total, *client\\)$"))
+	        and .query.query == .definition' "$f" >/dev/null ||
+		fail "$b: the client variable is not a multi-value, All-including label_values(memcache_operations_total, client)"
 
 	# Scenario phases are drawn on every time panel: dashboard-wide
 	# annotations from scenario_phase naming the scenario.
@@ -133,14 +175,30 @@ for f in "${dashboards[@]}"; do
 	# Every expression: panels, annotations, variables.
 	jq -r '(.panels[] | select(.type != "row") | .targets[].expr), (.annotations.list[].expr)' "$f" >"$T/exprs"
 	jq -r '.templating.list[].definition | capture("^label_values\\((?<m>[a-zA-Z_:][a-zA-Z0-9_:]*),") | .m' "$f" >"$T/var-metrics"
-	[ "$(wc -l <"$T/var-metrics")" -eq 2 ] || fail "$b: a variable's label_values() names no metric"
+	[ "$(wc -l <"$T/var-metrics")" -eq 3 ] || fail "$b: a variable's label_values() names no metric"
 	n=$(wc -l <"$T/exprs")
 	total_queries=$((total_queries + n))
 
 	# Variables used are the dashboard's own or Grafana's built-ins.
 	badvars=$(grep -oE '\$\{?[a-zA-Z_]+' "$T/exprs" | tr -d '${' | sort -u |
-		grep -vxE 'server|scenario|__rate_interval|__interval|__range|__range_s' | tr '\n' ' ' || true)
+		grep -vxE 'client|server|scenario|__rate_interval|__interval|__range|__range_s' | tr '\n' ' ' || true)
 	[ -z "$badvars" ] || fail "$b: unknown variables in queries: $badvars"
+
+	# Every query of a loadgen metric: filtered on $client, no
+	# aggregation dropping client, and where it draws series (any panel
+	# but a table) one per client, named in the legend.
+	nload=0
+	while IFS=$'\t' read -r ptype title legend e; do
+		is_loadgen <<<"$e" || continue
+		nload=$((nload + 1))
+		[[ $e == *'client=~"$client"'* ]] || fail "$b: $title: no client=~\"\$client\" filter: $e"
+		bad=$(lost_client <<<"$e" | tr '\n' ';')
+		[ -z "$bad" ] || fail "$b: $title: aggregation drops client ($bad): $e"
+		[ "$ptype" = table ] || [[ $legend == *'{{client}}'* ]] ||
+			fail "$b: $title: legend '$legend' does not name {{client}}"
+	done < <(jq -r '.panels[] | select(.type != "row") | .type as $p | .title as $t | .targets[]
+		| [$p, $t, (.legendFormat // ""), .expr] | @tsv' "$f")
+	[ "$nload" -gt 0 ] || fail "$b: no query of a loadgen metric"
 
 	# Each query parses: promtool checks it as a recording rule, with the
 	# variables filled in as Grafana would.
@@ -156,6 +214,7 @@ for f in "${dashboards[@]}"; do
 			e=${e//\$__range_s/900}
 			e=${e//\$__range/15m}
 			e=${e//\$server/memcache1|memcache2}
+			e=${e//\$client/default|b}
 			e=${e//\$scenario/latency-1s}
 			echo "      - record: lint:query_$i"
 			printf '        expr: %s\n' "$(jq -Rn --arg e "$e" '$e')"
@@ -168,7 +227,7 @@ for f in "${dashboards[@]}"; do
 	{ metric_names <"$T/exprs"; cat "$T/var-metrics"; } | sort -u >"$T/used"
 	bad=$(comm -23 "$T/used" "$allowed" | tr '\n' ' ')
 	[ -z "$bad" ] || fail "$b: queries name metrics not in docs/METRICS.md nor the rules: $bad"
-	pass "$b: uid $uid, $(wc -l <<<"$ids") panel ids, $nref datasource refs, $n queries, $(wc -l <"$T/used") metrics named"
+	pass "$b: uid $uid, $(wc -l <<<"$ids") panel ids, $nref datasource refs, $n queries ($nload per client), $(wc -l <"$T/used") metrics named"
 	cp "$T/used" "$T/used-$uid"
 done
 
@@ -187,13 +246,13 @@ requires() {
 	done
 }
 requires reliabd-client-performance memcache_operations_rate memcache_error_rate \
-	status:memcache_operations:rate5s memcache_circuit_breaker_state \
-	memcache_pool_connections server_le:memcache_operation_duration_seconds_bucket:rate5s \
+	client_status:memcache_operations:rate5s memcache_circuit_breaker_state \
+	memcache_pool_connections client_server_le:memcache_operation_duration_seconds_bucket:rate5s \
 	scenario_phase toxiproxy_toxic_active toxiproxy_toxic_config
-requires reliabd-advanced-analysis server:memcache_operations:rate5s \
-	server_kind:memcache_operation_errors:rate5s memcache_operation_duration_seconds_bucket \
-	server_to:memcache_circuit_breaker_transitions:increase1m memcache_circuit_breaker_transitions_total \
-	server:memcache_pool_created:rate5s server:memcache_pool_acquire_errors:rate5s \
+requires reliabd-advanced-analysis client_server:memcache_operations:rate5s \
+	client_server_kind:memcache_operation_errors:rate5s memcache_operation_duration_seconds_bucket \
+	client_server_to:memcache_circuit_breaker_transitions:increase1m memcache_circuit_breaker_transitions_total \
+	client_server:memcache_pool_created:rate5s client_server:memcache_pool_acquire_errors:rate5s \
 	memcache_data_integrity_errors_total scenario_time_to_open_seconds \
 	scenario_time_to_recover_seconds
 client=$(grep -l '"uid": "reliabd-client-performance"' "${dashboards[@]}")

@@ -2,7 +2,8 @@
 # The Prometheus side: both configs pass `promtool check config`, the
 # recording rules pass `promtool check rules` and their unit tests, and the
 # native config, written by prometheus-native.sh, discovers every worker a
-# reliabd file_sd file lists, with reliabd's labels.
+# reliabd file_sd file lists, with reliabd's labels (a loadgen's client
+# among them).
 source "$top_srcdir/tests/lib/common.sh"
 need promtool jq
 
@@ -26,15 +27,19 @@ pass "promtool check rules: $nrules rules; promtool test rules: SUCCESS"
 # The compose config scrapes the workers under the labels reliabd gives
 # its file_sd entries, so the dashboards see the same series either way.
 for w in reliabd loadgen scenario; do
-	grep -q "labels: {worker: $w}" "$c/prometheus.yml" || fail "prometheus.yml: no target for worker $w"
+	grep -Eq "labels: \{worker: $w[,}]" "$c/prometheus.yml" || fail "prometheus.yml: no target for worker $w"
 done
+# ...and the loadgen as the client reliabd.conf's one [loadgen] is.
+grep -q 'labels: {worker: loadgen, client: default}' "$c/prometheus.yml" ||
+	fail "prometheus.yml: the loadgen target is not labelled client default"
 
 # The native config through the script the lab uses: a targets file as
 # reliabd writes it, and service discovery run by promtool.
 cat >"$T/targets.json" <<'EOF'
 [
  {"targets": ["127.0.0.1:9093"], "labels": {"job": "reliabd", "worker": "reliabd"}},
- {"targets": ["127.0.0.1:9090"], "labels": {"job": "reliabd", "worker": "loadgen"}},
+ {"targets": ["127.0.0.1:9090"], "labels": {"job": "reliabd", "worker": "loadgen", "client": "default"}},
+ {"targets": ["127.0.0.1:9094"], "labels": {"job": "reliabd", "worker": "loadgen:b", "client": "b"}},
  {"targets": ["127.0.0.1:9091"], "labels": {"job": "reliabd", "worker": "scenario"}},
  {"targets": ["127.0.0.1:9092"], "labels": {"job": "reliabd", "worker": "proxy"}}
 ]
@@ -49,8 +54,8 @@ grep -q WARNING "$T/check-native.log" && { cat "$T/check-native.log"; fail "gene
 
 promtool check service-discovery --timeout=10s "$T/prom/prometheus.yml" reliabd >"$T/sd.json" 2>"$T/sd.err" || {
 	cat "$T/sd.err"; fail "promtool check service-discovery"; }
-found=$(jq -r '[.[] | .labels.worker + "=" + .labels.instance + "/" + .labels.job] | sort | join(" ")' "$T/sd.json")
-want="loadgen=127.0.0.1:9090/reliabd proxy=127.0.0.1:9092/reliabd reliabd=127.0.0.1:9093/reliabd scenario=127.0.0.1:9091/reliabd"
+found=$(jq -r '[.[] | .labels.worker + "=" + .labels.instance + "/" + .labels.job + (.labels.client // "" | if . == "" then "" else "/client=" + . end)] | sort | join(" ")' "$T/sd.json")
+want="loadgen:b=127.0.0.1:9094/reliabd/client=b loadgen=127.0.0.1:9090/reliabd/client=default proxy=127.0.0.1:9092/reliabd reliabd=127.0.0.1:9093/reliabd scenario=127.0.0.1:9091/reliabd"
 [ "$found" = "$want" ] || fail "service discovery found '$found', want '$want'"
 pass "native config via file_sd: $found"
 
