@@ -714,8 +714,8 @@ END_TEST
 START_TEST(test_verdict_combine)
 {
 	static const char names[3][RUN_CLIENT_NAME_MAX] = { "a", "b", "c" };
-	static const char reasons[3][VERDICT_REASON_MAX] = { "", "p99_max: "
-		"slow", "" };
+	static const char reasons[3][VERDICT_REASON_MAX] = { "",
+		"p99_max: slow", "" };
 	enum run_status ok[3] = { RUN_SUCCESS, RUN_SUCCESS, RUN_SUCCESS };
 	enum run_status one_bad[3] = { RUN_SUCCESS, RUN_FAILED, RUN_SUCCESS };
 	enum run_status aborted[3] = { RUN_SUCCESS, RUN_ABORTED, RUN_FAILED };
