@@ -2,15 +2,21 @@
 # Every panel of both dashboards shows data from a real lab.
 #
 # Starts reliabd from the build tree (three managed memcached nodes, the
-# built-in proxy, the loadgen, the scenario worker), a real Prometheus
-# through compose/prometheus-native.sh (the lab's own way: file_sd from
-# reliabd's target file, 1 s scrapes, the recording rules), runs a
-# shortened latency-1s scenario, then runs every query of every panel,
-# annotation and template variable, with the variables filled in as
-# Grafana would, and requires data from each. Prometheus's targets must
-# show every worker up, found through the file_sd file.
+# built-in proxy, two clients: [loadgen] and [loadgen b], the scenario
+# worker), a real Prometheus through compose/prometheus-native.sh (the
+# lab's own way: file_sd from reliabd's target file, 1 s scrapes, the
+# recording rules), runs a shortened latency-1s scenario, then runs every
+# query of every panel, annotation and template variable, with the
+# variables filled in as Grafana would (both clients selected), and
+# requires data from each, and from each client where a query is per
+# client. Prometheus's targets must show every worker up, found through
+# the file_sd file, each client's loadgen with its client label.
 source "$top_srcdir/tests/lib/common.sh"
 need prometheus jq curl memcached
+
+# Seconds since the start, in the log: where this long test spends them.
+elapsed() { echo $((SECONDS - t0)); }
+t0=$SECONDS
 
 STAB=3 TEST=5 RECOV=6
 SCENARIO=latency-1s
@@ -31,9 +37,16 @@ metrics = 127.0.0.1:$pm
 [loadgen]
 metrics = 127.0.0.1:$lm
 workers = 4
-rate    = 2000
+rate    = 1000
 ; Probes 1 s after opening, so the breaker closes well inside the short
 ; recovery phase and the run has a time to recover to show.
+breaker_open_timeout = 1s
+
+; A second client, at the same time through the same proxies, on a port
+; of its own choosing: file_sd finds it, labelled client="b".
+[loadgen b]
+workers = 2
+rate    = 300
 breaker_open_timeout = 1s
 
 [scenario]
@@ -46,11 +59,14 @@ EOF
 CTL=("$top_builddir/reliabctl" -s "$T/control.sock")
 bg reliabd "$top_builddir/reliabd" -c "$T/reliabd.conf"
 
-# reliabd's file_sd file lists all four metrics ports once every worker
-# is serving.
+# reliabd's file_sd file lists all five metrics ports once every worker
+# is serving, each client's with its client label.
+WORKERS='["loadgen","loadgen:b","proxy","reliabd","scenario"]'
 targets=$T/state/targets.json
 all_listed() {
-	jq -e '[.[].labels.worker] | sort == ["loadgen","proxy","reliabd","scenario"]' "$targets"
+	jq -e --argjson w "$WORKERS" '([.[].labels.worker] | sort == $w)
+		and ([.[] | select(.labels.client) | .labels.worker + "=" + .labels.client] | sort
+		     == ["loadgen:b=b","loadgen=default"])' "$targets"
 }
 wait_for 30 all_listed || { cat "$targets" 2>/dev/null; fail "targets.json does not list every worker"; }
 pass "reliabd wrote $targets: $(jq -c '[.[] | .labels.worker + "=" + .targets[0]]' "$targets")"
@@ -66,11 +82,11 @@ targets_ok() {
 	curl -fsS --max-time 5 "$PROM/api/v1/targets?state=active" >"$T/targets-api.json" &&
 	jq -e --arg f "$targets" '
 		[.data.activeTargets[] | select(.health == "up" and .labels.job == "reliabd"
-		  and .discoveredLabels.__meta_filepath == $f) | .labels.worker]
-		| sort == ["loadgen","proxy","reliabd","scenario"]' "$T/targets-api.json"
+		  and .discoveredLabels.__meta_filepath == $f) | .labels.worker + (.labels.client // "" | if . == "" then "" else "/" + . end)]
+		| sort == ["loadgen/default","loadgen:b/b","proxy","reliabd","scenario"]' "$T/targets-api.json"
 }
 wait_for 30 targets_ok || { jq . "$T/targets-api.json" 2>/dev/null | head -60; fail "Prometheus targets: not every worker up via file_sd"; }
-pass "Prometheus targets up via file_sd: $(jq -r '[.data.activeTargets[] | .labels.worker + "=" + .health] | sort | join(" ")' "$T/targets-api.json")"
+pass "Prometheus targets up via file_sd: $(jq -r '[.data.activeTargets[] | .labels.worker + "=" + .health] | sort | join(" ")' "$T/targets-api.json") [$(elapsed) s]"
 
 # query EXPR [TIME]: instant query; prints the JSON answer.
 query() {
@@ -78,15 +94,15 @@ query() {
 }
 scalar() { query "$1" "${2:-}" | jq -r '.data.result[0].value[1] // empty'; }
 
-# The loadgen's traffic reaches Prometheus before the run starts, so the
+# Both clients' traffic reaches Prometheus before the run starts, so the
 # stabilization phase has a baseline on the graphs.
-has_traffic() { v=$(scalar 'sum(memcache_operations_rate)'); [ -n "$v" ] && awk -v v="$v" 'BEGIN {exit !(v > 0)}'; }
-wait_for 20 has_traffic || fail "no loadgen traffic in Prometheus"
+has_traffic() { [ "$(query 'count(memcache_operations_rate > 0)' | jq -r '.data.result[0].value[1] // 0')" = 2 ]; }
+wait_for 20 has_traffic || fail "no traffic from both clients in Prometheus"
 
 start=$(date +%s)
 "${CTL[@]}" start-scenario "$SCENARIO" --stabilization "${STAB}s" --testing "${TEST}s" \
 	--recovery "${RECOV}s" >"$T/start.log" 2>&1 || { cat "$T/start.log"; fail "reliabctl start-scenario"; }
-pass "started $SCENARIO: ${STAB}s + ${TEST}s + ${RECOV}s"
+pass "started $SCENARIO: ${STAB}s + ${TEST}s + ${RECOV}s [$(elapsed) s]"
 
 # Finished when the scenario worker counts the run; bounded well above
 # the run's own 13 s.
@@ -97,20 +113,30 @@ sleep 3
 end=$(date +%s)
 range=$((end - start + 1))
 
-# Template variables as Grafana resolves them.
+# Template variables as Grafana resolves them, from each dashboard's
+# own definitions (the same in both: the lint test checks their names).
 label_values() { # METRIC LABEL
 	curl -fsS -G --max-time 10 "$PROM/api/v1/label/$2/values" \
 		--data-urlencode "match[]=$1" --data-urlencode "start=$start" --data-urlencode "end=$end" |
 		jq -r '.data | join("|")'
 }
-servers=$(label_values memcache_circuit_breaker_state server)
+variable() { # NAME: the values of the first dashboard's variable NAME
+	local def
+	def=$(jq -r --arg n "$1" '.templating.list[] | select(.name == $n) | .definition' \
+		"$top_srcdir/grafana/dashboards/client-performance.json")
+	[[ $def =~ ^label_values\(([a-zA-Z_:][a-zA-Z0-9_:]*),\ *([a-z_]+)\)$ ]] || fail "variable $1: '$def'"
+	label_values "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+}
+clients=$(variable client)
+[ "$clients" = "b|default" ] || fail "variable client resolves to '$clients'"
+servers=$(variable server)
 [ "$servers" = "memcache1|memcache2|memcache3" ] || fail "variable server resolves to '$servers'"
-scenarios=$(label_values scenario_phase scenario)
+scenarios=$(variable scenario)
 [[ "|$scenarios|" == *"|$SCENARIO|"* ]] || fail "variable scenario resolves to '$scenarios', without $SCENARIO"
-pass "variables: server=($servers) scenario=($scenarios)"
+pass "variables: client=($clients) server=($servers) scenario=($scenarios)"
 
-# fill EXPR SERVER SCENARIO: the expression as Grafana sends it. A
-# multi-value variable becomes a regex alternation.
+# fill EXPR SERVER SCENARIO [CLIENT]: the expression as Grafana sends it.
+# A multi-value variable becomes a regex alternation.
 fill() {
 	local e=$1
 	e=${e//\$__rate_interval/4s}
@@ -119,13 +145,16 @@ fill() {
 	e=${e//\$__range/${range}s}
 	e=${e//\$server/($2)}
 	e=${e//\$scenario/($3)}
+	e=${e//\$client/(${4:-$clients})}
 	printf '%s' "$e"
 }
 
-# check_query WHAT EXPR INSTANT: data with at least one number.
+# check_query WHAT EXPR INSTANT [CLIENTS]: data with at least one
+# number; with CLIENTS ("b|default"), series for each of those clients
+# and no other.
 nq=0
 check_query() {
-	local what=$1 expr=$2 instant=$3 out=$T/q.json
+	local what=$1 expr=$2 instant=$3 want=${4:-} out=$T/q.json got
 	if [ "$instant" = true ]; then
 		query "$expr" "$end" >"$out" || fail "$what: query failed: $expr"
 		jq -e '.status == "success" and ([.data.result[] | .value[1] | select(. != "NaN")] | length > 0)' "$out" >/dev/null ||
@@ -137,17 +166,24 @@ check_query() {
 		jq -e '.status == "success" and ([.data.result[].values[][1] | select(. != "NaN")] | length > 0)' "$out" >/dev/null ||
 			{ head -c 600 "$out"; echo; fail "$what: no data: $expr"; }
 	fi
+	if [ -n "$want" ]; then
+		got=$(jq -r '[.data.result[].metric.client] | unique | join("|")' "$out")
+		[ "$got" = "$want" ] || fail "$what: series for clients '$got', not '$want': $expr"
+	fi
 	nq=$((nq + 1))
 }
 
 for f in "$top_srcdir"/grafana/dashboards/*.json; do
 	b=${f##*/}
 	n0=$nq
-	# Panels: with every server, and with the faulted server alone.
+	# Panels: with every server, and with the faulted server alone; a
+	# loadgen panel (it filters on $client) shows both clients apart.
 	while IFS=$'\t' read -r title instant expr; do
-		check_query "$b: $title" "$(fill "$expr" "$servers" "$SCENARIO")" "$instant"
+		per_client=
+		[[ $expr == *'$client'* ]] && per_client=$clients
+		check_query "$b: $title" "$(fill "$expr" "$servers" "$SCENARIO")" "$instant" "$per_client"
 		if [[ $expr == *'$server'* ]]; then
-			check_query "$b: $title [memcache1]" "$(fill "$expr" memcache1 "$SCENARIO")" "$instant"
+			check_query "$b: $title [memcache1]" "$(fill "$expr" memcache1 "$SCENARIO")" "$instant" "$per_client"
 		fi
 	done < <(jq -r '.panels[] | select(.type != "row") | .title as $t | .targets[]
 		| [$t, (.instant // false | tostring), .expr] | @tsv' "$f")
@@ -155,8 +191,16 @@ for f in "$top_srcdir"/grafana/dashboards/*.json; do
 	while IFS=$'\t' read -r name expr; do
 		check_query "$b: annotation $name" "$(fill "$expr" "$servers" "$SCENARIO")" false
 	done < <(jq -r '.annotations.list[] | [.name, .expr] | @tsv' "$f")
-	pass "$b: $((nq - n0)) queries, each returned data"
+	pass "$b: $((nq - n0)) queries, each returned data [$(elapsed) s]"
 done
+
+# Selecting one client shows that client only: the operations-per-second
+# panel, filled with b alone, draws b's series and none of default's.
+ops=$(jq -r '.panels[] | select(.title == "Operations per second") | .targets[] | select(.refId == "A") | .expr' \
+	"$top_srcdir/grafana/dashboards/client-performance.json")
+[ -n "$ops" ] || fail "client performance: no Operations per second panel"
+check_query "Operations per second [client b]" "$(fill "$ops" "$servers" "$SCENARIO" b)" false b
+pass "operations per second: both clients' series apart, b alone when b is selected"
 
 # The testing band covers the testing phase: as many 1 s points as the
 # phase lasted, give or take scrape timing.
@@ -169,12 +213,13 @@ band=$(curl -fsS --max-time 10 "$PROM/api/v1/query_range" \
 pass "testing-phase band: ${band}s for a ${TEST}s phase"
 
 # What a person must see at a glance: the faulted server's breaker open
-# on the breaker timeline, and the error rate rising, within the run.
-max_state=$(scalar "max_over_time(max by (server) (memcache_circuit_breaker_state{server=\"memcache1\"})[${range}s:1s])" "$end")
+# on the breaker timeline, and the error rate rising, within the run (the
+# client default's, as before it had a neighbour).
+max_state=$(scalar "max_over_time(max by (server) (memcache_circuit_breaker_state{client=\"default\",server=\"memcache1\"})[${range}s:1s])" "$end")
 [ "${max_state%.*}" = 2 ] || fail "breaker timeline: memcache1 never shows open (max state '${max_state}')"
-peak_err=$(scalar "max_over_time(max(memcache_error_rate)[${range}s:1s])" "$end")
+peak_err=$(scalar "max_over_time(max(memcache_error_rate{client=\"default\"})[${range}s:1s])" "$end")
 awk -v v="${peak_err:-0}" 'BEGIN {exit !(v > 0.01)}' || fail "error-rate panel: peak ${peak_err:-none} during a 1 s latency fault"
-base_ops=$(scalar "avg_over_time(sum(memcache_operations_rate)[${STAB}s:1s] offset $((end - start - STAB))s)" "$end")
+base_ops=$(scalar "avg_over_time(sum(memcache_operations_rate{client=\"default\"})[${STAB}s:1s] offset $((end - start - STAB))s)" "$end")
 tto=$(scalar "max(scenario_time_to_open_seconds{scenario=\"$SCENARIO\"})" "$end")
 ttr=$(scalar "max(scenario_time_to_recover_seconds{scenario=\"$SCENARIO\"})" "$end")
 pass "figures: baseline ${base_ops%.*} ops/s, peak error rate $peak_err, memcache1 breaker open, time to open ${tto} s, time to recover ${ttr} s"
