@@ -14,6 +14,10 @@
  * a damaged one with more shows the first ones. */
 #define COLS_MAX 8
 #define COL_W 19
+/* Checks shown and searched a client: a record has at most 96
+ * (VERDICT_MAX_CHECKS); a damaged one with thousands must not make
+ * matching them quadratic. */
+#define CHECKS_MAX 256
 
 static const char *const phases[] = { "stabilization", "testing",
 	"recovery" };
@@ -136,9 +140,12 @@ find_check(const json_t *cl, const json_t *c, size_t idx)
 	o = json_array_get(checks, idx);
 	if (o && same_check(o, c))
 		return o;
-	json_array_foreach(checks, i, o)
+	json_array_foreach(checks, i, o) {
+		if (i >= CHECKS_MAX)
+			break;
 		if (same_check(o, c))
 			return o;
+	}
 	return NULL;
 }
 
@@ -161,6 +168,11 @@ check_rows(FILE *f, const json_t *const *cl, size_t n)
 		const char *name = jstr(c, "check", "?");
 		const char *unit = jstr(c, "unit", "");
 
+		if (idx == CHECKS_MAX) {
+			fprintf(f, "  (%zu more checks not shown)\n",
+			    json_array_size(checks) - idx);
+			break;
+		}
 		if (strcmp(unit, "ratio") == 0)
 			unit = "";
 		fmt_num(jnum(c, "expected"), unit, meas, sizeof(meas));
