@@ -467,12 +467,12 @@ conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	int sfd;
 	uint64_t now = now_mono_ns();
 	/* Counted before it exists: the proxies' threads accept at once. */
-	size_t open = atomic_fetch_add(&set->nconns, 1);
+	size_t nopen = atomic_fetch_add(&set->nconns, 1);
 
-	if (open >= set->max_conns) {
+	if (nopen >= set->max_conns) {
 		atomic_fetch_sub(&set->nconns, 1);
 		log_warn("%s: %zu connections open, refusing one",
-		    px->spec.name, open);
+		    px->spec.name, nopen);
 		close(fd);
 		return;
 	}
