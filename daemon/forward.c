@@ -12,22 +12,45 @@
  * caller's args untouched; a job sent again (job.c) comes through here
  * again and gets the addresses of that time. */
 static json_t *
-with_clients(struct reliabd *d, const json_t *args)
+clients_json(struct reliabd *d)
 {
-	json_t *a = json_copy((json_t *)args), *cl = json_object();
+	json_t *cl = json_object();
 	struct child *c;
 
-	if (a == NULL || cl == NULL || json_object_set_new(a, "clients",
-	    cl) != 0) {
-		json_decref(a);
-		return NULL;
-	}
 	TAILQ_FOREACH(c, &d->children, entry)
-		if (c->kind == KIND_LOADGEN && !c->removed)
+		if (cl != NULL && c->kind == KIND_LOADGEN && !c->removed)
 			json_object_set_new(cl, c->client,
 			    json_string(c->metrics_live[0] ? c->metrics_live
 			    : c->metrics_addr));
+	return cl;
+}
+
+static json_t *
+with_clients(struct reliabd *d, const json_t *args)
+{
+	json_t *a = json_copy((json_t *)args);
+
+	if (a == NULL || json_object_set_new(a, "clients",
+	    clients_json(d)) != 0) {
+		json_decref(a);
+		return NULL;
+	}
 	return a;
+}
+
+void
+cmd_forward_clients(struct reliabd *d)
+{
+	struct cmd_ctx ctx = { .d = d };
+	json_t *args = json_pack("{s:o}", "clients", clients_json(d));
+	json_t *reply;
+
+	if (args == NULL)
+		return;
+	/* No scenario worker running: it gets them with its next run. */
+	reply = cmd_forward(&ctx, KIND_SCENARIO, "clients", args, 5000);
+	json_decref(reply);
+	json_decref(args);
 }
 
 json_t *

@@ -207,6 +207,9 @@ json_t *cmd_forward(struct cmd_ctx *ctx, enum kind kind, const char *cmd,
     json_t *args, uint64_t timeout_ms);
 /* A control client went away: replies meant for it are dropped. */
 void cmd_forward_drop_conn(struct reliabd *d, struct ctl_conn *conn);
+/* Tells the scenario worker where every client's /metrics is now (a
+ * loadgen came up: a port-0 one's real port). */
+void cmd_forward_clients(struct reliabd *d);
 
 /* ---- requests forwarded to a worker, awaiting its reply (pending.c) */
 

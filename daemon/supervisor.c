@@ -143,6 +143,12 @@ child_changed(struct child *c, enum child_state old, enum child_state new)
 	if (c->kind == KIND_SCENARIO && new == CHILD_RUNNING &&
 	    old != CHILD_RUNNING && !job_worker_ready(d))
 		playlist_start(d);
+	/* The scenario worker samples each client where it is now: told
+	 * when either comes up, whichever is last. */
+	if ((c->kind == KIND_LOADGEN || c->kind == KIND_SCENARIO) &&
+	    new == CHILD_RUNNING && old != CHILD_RUNNING &&
+	    d->state != DAEMON_STOPPING)
+		cmd_forward_clients(d);
 	if (d->state == DAEMON_STOPPING) {
 		if (c->pid <= 0 && stop_next_stage(d))
 			event_base_loopbreak(d->base);

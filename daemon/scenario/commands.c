@@ -1,5 +1,5 @@
 /* The scenario worker's requests: list, start-scenario, stop, status,
- * reload. Each checks its arguments' meaning (runargs.h holds the
+ * reload, clients (reliabd's: where each client's /metrics is now). Each checks its arguments' meaning (runargs.h holds the
  * limits) and asks the engine. */
 #include "commands.h"
 
@@ -77,12 +77,31 @@ cmd_reload(const struct proto_request *req, void *arg)
 	    engine_catalogue_bad(e)));
 }
 
+/* A loadgen came up (a port-0 one on its real port, a restarted one on a
+ * new one): sampled there from now on, a job running forever included. */
+static json_t *
+cmd_clients(const struct proto_request *req, void *arg)
+{
+	struct run_client cl[RUN_CLIENTS_MAX];
+	size_t n = 0;
+	char msg[200];
+
+	if (!json_is_object(req->args) || run_clients_decode(cl, &n,
+	    json_object_get(req->args, "clients"), msg, sizeof msg) != 0)
+		return proto_reply_error(req->id, PROTO_E_BAD_ARGUMENTS, "%s",
+		    json_is_object(req->args) ? msg : "args must be an object");
+	engine_clients_moved(arg, cl, n);
+	return proto_reply_ok(req->id, json_pack("{s:I}", "clients",
+	    (json_int_t)n));
+}
+
 const struct worker_cmd scenario_cmds[] = {
 	{ "list", cmd_list },
 	{ "start-scenario", cmd_start_scenario },
 	{ "stop", cmd_stop },
 	{ "status", cmd_status },
 	{ "reload", cmd_reload },
+	{ "clients", cmd_clients },
 	{ NULL, NULL },
 };
 

@@ -293,26 +293,27 @@ start_warnings(struct engine *e, const struct playlist *pl)
 	return w;
 }
 
-/* reliabd's live addresses of the clients (a port-0 client's real port,
- * a restarted one's new port) replace what the command line said. */
-static void
-clients_moved(struct engine *e, const struct run_args *args)
+void
+engine_clients_moved(struct engine *e, const struct run_client *cl,
+    size_t n)
 {
-	for (size_t i = 0; i < args->nclients; i++)
+	for (size_t i = 0; i < n; i++) {
+		const char *addr = cl[i].addr;
+		size_t len = strlen(addr);
+
+		/* Port 0: reliabd does not know it yet; keep what is known. */
+		if (len >= 2 && strcmp(addr + len - 2, ":0") == 0)
+			continue;
 		for (size_t c = 0; c < e->nsamplers; c++)
-			if (strcmp(args->clients[i].name,
-			    e->opt.clients[c].name) == 0 &&
-			    strcmp(args->clients[i].addr,
-			    e->opt.clients[c].addr) != 0) {
+			if (strcmp(cl[i].name, e->opt.clients[c].name) == 0 &&
+			    strcmp(addr, e->opt.clients[c].addr) != 0) {
 				log_info("client %s: metrics at %s",
-				    e->opt.clients[c].name,
-				    args->clients[i].addr);
-				if (sampler_set_addr(e->samplers[c],
-				    args->clients[i].addr) == 0)
-					strlcpy_r(e->opt.clients[c].addr,
-					    args->clients[i].addr,
+				    e->opt.clients[c].name, addr);
+				if (sampler_set_addr(e->samplers[c], addr) == 0)
+					strlcpy_r(e->opt.clients[c].addr, addr,
 					    sizeof e->opt.clients[c].addr);
 			}
+	}
 }
 
 int
@@ -345,7 +346,7 @@ engine_start(struct engine *e, const struct run_args *args, json_t **result,
 		playlist_free(&pl);
 		return -1;
 	}
-	clients_moved(e, args);
+	engine_clients_moved(e, args->clients, args->nclients);
 	warnings = start_warnings(e, &pl);
 	if (result) {
 		names = json_array();

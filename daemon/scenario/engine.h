@@ -77,6 +77,11 @@ int engine_stop(struct engine *e, const char *reason);
 int engine_busy(const struct engine *e);
 /* Advances phases; returns ms until the next deadline (or -1 = none). */
 int engine_tick(struct engine *e);
+/* reliabd's live metrics addresses of the clients (a port-0 client's
+ * real port, a restarted one's new port) replace what the command line
+ * said; a port still 0 (not known yet) changes nothing. */
+void engine_clients_moved(struct engine *e, const struct run_client *cl,
+    size_t n);
 /* Feeds every client's queued samples to the current run. */
 void engine_samples(struct engine *e);
 

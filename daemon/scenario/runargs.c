@@ -122,10 +122,9 @@ run_client_add(struct run_client *list, size_t *n, const char *text,
 	return 0;
 }
 
-/* {"NAME": "HOST:PORT", ...}: at most RUN_CLIENTS_MAX. */
-static int
-decode_clients(struct run_args *a, const json_t *v, char *msg,
-    size_t msglen)
+int
+run_clients_decode(struct run_client *list, size_t *n, const json_t *v,
+    char *msg, size_t msglen)
 {
 	const char *key;
 	json_t *addr;
@@ -142,10 +141,10 @@ decode_clients(struct run_args *a, const json_t *v, char *msg,
 			snprintf(msg, msglen, "clients: each address a string");
 			return -1;
 		}
-		if (client_set(&a->clients[a->nclients], key, strlen(key),
+		if (client_set(&list[*n], key, strlen(key),
 		    json_string_value(addr), msg, msglen) != 0)
 			return -1;
-		a->nclients++;
+		(*n)++;
 	}
 	return 0;
 }
@@ -218,8 +217,8 @@ run_args_decode(struct run_args *a, const json_t *args, char *msg,
 		}
 		a->compare = json_is_true(v);
 	}
-	if (decode_clients(a, json_object_get(args, "clients"), msg,
-	    msglen) != 0)
+	if (run_clients_decode(a->clients, &a->nclients,
+	    json_object_get(args, "clients"), msg, msglen) != 0)
 		return -1;
 	if (decode_duration(args, "stabilization", &a->stabilization_ms, msg,
 	    msglen) || decode_duration(args, "testing", &a->testing_ms, msg,

@@ -61,6 +61,10 @@ int run_args_parse_duration(const char *text, uint64_t *ms);
  * entries), a name once only: 0, or -1 with a message. */
 int run_client_add(struct run_client *list, size_t *n, const char *text,
     char *msg, size_t msglen);
+/* {"NAME": "HOST:PORT", ...} (null or absent: none) appended to list[*n]
+ * (RUN_CLIENTS_MAX entries, *n 0 before): 0, or -1 with a message. */
+int run_clients_decode(struct run_client *list, size_t *n, const json_t *v,
+    char *msg, size_t msglen);
 /* The start-scenario request's args (an object): names, loop, forever,
  * stabilization, testing, recovery, compare, clients (reliabd's:
  * {"NAME": "HOST:PORT"}), and wait (reliabctl's, ignored). 0,

@@ -61,6 +61,11 @@ case $BM in *:0|"") fail "b has no live metrics port: $BM" ;; esac
 sleep 1
 wait_for 10 clean "127.0.0.1:$PL" || fail "client a keeps failing"
 wait_for 10 clean "$BM" || fail "client b keeps failing"
+# b's real port reached the worker when b came up, before any run (a
+# playlist started at boot runs on without a start-scenario).
+learned() { grep -q "client b: metrics at $BM\$" "$T/reliabd.log"; }
+wait_for 5 learned || fail "the worker was not told b's port: $(grep 'client b' "$T/reliabd.log")"
+pass "the scenario worker learned b's live metrics port ($BM) when b came up"
 
 # run STAB TEST REC [--compare]: a shortened partition, its record
 # printed.
