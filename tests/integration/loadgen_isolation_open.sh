@@ -63,12 +63,21 @@ check_window() {
 # fault, m3 2-5 ms); at load 16-18, in 4 onsets of 9, m2 38-121 ms while
 # m3 had 3.4-19 ms in three of them (77 ms in the fourth). At the onset
 # each of m1's ~500 hung calls also opens a connection (480-680 made in
-# that second) and drops it at --op-timeout: more work for
-# reliabd-proxy's one loop, which carries m2's and m3's replies too and
-# waits for the CPU like everything else. So: the proxy's single loop
-# and the machine, not the engine. The old rounds
-# engine failed every window by seconds (p99 4.9 s). Every attempt is
-# printed; m1's errors are checked over the first window.
+# that second) and drops it at --op-timeout: more work for the proxy.
+# reliabd-proxy then ran every proxy on one loop, so that work queued
+# ahead of m2's and m3's replies; each proxy now has a thread and loop
+# of its own (daemon/proxy/pxloop.c: proxy b's get p99 beside a busy
+# proxy a 1.4-2.7 ms, against 7.3-9.1 ms on the one loop). That did not
+# cure the onset here: at load 7-19 on the 2-vCPU VM, 15 runs each,
+# interleaved, the first latency window held 4 times in 10 with a loop
+# per proxy and 7 in 12 with one (the other runs failed their baseline,
+# whose p99 went from 3 ms to 2.5 s), while px:m2 waited 90-210 ms a
+# second for a CPU against 200-360 ms for the one loop. The proxies can
+# now take both cores from the loadgen and memcached: what couples the
+# servers is the machine's CPU, not the engine.
+# The old rounds engine failed every window by seconds (p99 4.9 s).
+# Every attempt is printed; m1's errors are checked over the first
+# window.
 fault_windows() {
 	local name=$1 k
 	for k in 1 2 3; do
