@@ -82,6 +82,7 @@ ctl show "$(jq -r .id <<<"$plain")" >"$T/show.txt" || fail "show failed"
 ctl --json show "$(jq -r .id <<<"$plain")" >"$T/show.json" || fail "show --json failed"
 lab_stop
 
+echo "  record: $(wc -c <<<"$plain") bytes (two clients, three servers)"
 cl() { jq -c ".clients[] | select(.name == \"$2\") | $3" <<<"$1"; }
 for r in "$plain"; do
 	echo "  $(jq -c '{status, reason, compare, clients: [.clients[] | {name, status,
