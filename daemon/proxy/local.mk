@@ -6,6 +6,7 @@ reliabd_proxy_SOURCES = \
 	daemon/proxy/api_parse.c daemon/proxy/api_parse.h \
 	daemon/proxy/names.c daemon/proxy/names.h \
 	daemon/proxy/proxy.c daemon/proxy/proxy.h daemon/proxy/proxy_int.h \
+	daemon/proxy/proxy_toxics.c \
 	daemon/proxy/pxloop.c daemon/proxy/pxloop.h \
 	daemon/proxy/conn.c \
 	daemon/proxy/pipe.c daemon/proxy/pipe.h \
@@ -32,7 +33,8 @@ tests_unit_test_proxy_pipe_SOURCES = tests/unit/test_proxy_pipe.c \
 tests_unit_test_proxy_pipe_CFLAGS = $(tests_unit_test_proxy_parse_CFLAGS)
 tests_unit_test_proxy_pipe_LDADD = $(tests_unit_test_proxy_parse_LDADD)
 tests_unit_test_proxy_api_SOURCES = tests/unit/test_proxy_api.c \
-	$(PROXY_CORE) daemon/proxy/proxy.c daemon/proxy/pxloop.c \
+	$(PROXY_CORE) daemon/proxy/proxy.c daemon/proxy/proxy_toxics.c \
+	daemon/proxy/pxloop.c \
 	daemon/proxy/conn.c \
 	daemon/proxy/api.c daemon/proxy/routes.c daemon/proxy/names.c
 tests_unit_test_proxy_api_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) \

@@ -70,6 +70,8 @@ void conn_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg);
 /* Closes every connection of px. */
 void conns_close(struct proxy *px);
+/* The toxics and enabled gauges, from px as it stands (on its loop). */
+void proxy_metrics_update(struct proxy *px);
 /* A toxic added, changed or removed: applied to every open connection. */
 void conns_toxic_add(struct proxy *px, const struct toxic_spec *spec);
 void conns_toxic_update(struct proxy *px, const struct toxic_spec *spec);
