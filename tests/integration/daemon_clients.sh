@@ -18,10 +18,12 @@ write_conf() {
 	conf_node memcache1 "$P1"
 	printf '[proxy]\nmode = external\n\n[scenario]\nenabled = no\n\n'
 	# beta has no metrics key: a free port, told in status and file_sd.
-	printf '[loadgen beta]\nworkers = %s\nkeys = 100\n\n' "$1"
+	# Each client an open loop of 200 ops/s: three closed loops burnt the
+	# cores the tests beside this one need, and only "some load" is checked.
+	printf '[loadgen beta]\nworkers = %s\nkeys = 100\nrate = 200\n\n' "$1"
 	case $2 in
-	alpha) printf '[loadgen alpha]\nmetrics = 127.0.0.1:%s\nworkers = 2\n' "$PA" ;;
-	gamma) printf '[loadgen gamma]\nmetrics = 127.0.0.1:%s\nworkers = 1\n' "$PG" ;;
+	alpha) printf '[loadgen alpha]\nmetrics = 127.0.0.1:%s\nworkers = 2\nrate = 200\n' "$PA" ;;
+	gamma) printf '[loadgen gamma]\nmetrics = 127.0.0.1:%s\nworkers = 1\nrate = 200\n' "$PG" ;;
 	esac
 	} >"$T/reliabd.conf"
 }
