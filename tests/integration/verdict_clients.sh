@@ -11,21 +11,8 @@
 source "$top_srcdir/tests/integration/verdict_lib.sh"
 
 {
-	conf_daemon "$SOCK" "$PM"
-	conf_node memcache1 "$N1" "$S1"
-	conf_node memcache2 "$N2" "$S2"
-	conf_node memcache3 "$N3" "$S3"
+	verdict_lab_conf
 	cat <<CONF
-[proxy]
-mode    = builtin
-api     = 127.0.0.1:$PA
-metrics = 127.0.0.1:$PPM
-
-[scenario]
-metrics       = 127.0.0.1:$PSC
-scenario_dir  = $T/scenarios.d
-catalogue_dir = $top_srcdir/etc/scenarios
-
 [loadgen a]
 metrics = 127.0.0.1:$PL
 workers = 16

@@ -14,9 +14,9 @@ SOCK=$T/ctl.sock
 J=$T/state/journal.jsonl
 mkdir -p "$T/scenarios.d"
 
-# verdict_conf good|bad
-verdict_conf() {
-	{
+# verdict_lab_conf: the lab's reliabd.conf but its clients: three nodes
+# through the built-in proxy, and the scenario worker.
+verdict_lab_conf() {
 	conf_daemon "$SOCK" "$PM"
 	conf_node memcache1 "$N1" "$S1"
 	conf_node memcache2 "$N2" "$S2"
@@ -32,9 +32,14 @@ metrics       = 127.0.0.1:$PSC
 scenario_dir  = $T/scenarios.d
 catalogue_dir = $top_srcdir/etc/scenarios
 
-[loadgen]
-metrics = 127.0.0.1:$PL
 CONF
+}
+
+# verdict_conf good|bad
+verdict_conf() {
+	{
+	verdict_lab_conf
+	printf '[loadgen]\nmetrics = 127.0.0.1:%s\n' "$PL"
 	if [ "$1" = good ]; then
 		# Independent callers at a steady rate; a breaker per server.
 		printf 'workers = 16\nrate = 1000\nop_timeout = 200ms\n'
