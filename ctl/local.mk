@@ -5,8 +5,8 @@ reliabctl_SOURCES = ctl/reliabctl.c ctl/reliabctl.h ctl/parser.c \
 	ctl/report.c ctl/report_clients.c ctl/history.c ctl/stats.c \
 	ctl/stats.h ctl/page.c
 reliabctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBCURL_CFLAGS)
-reliabctl_LDADD = $(REPORT_LIBS) $(RELIAB_LIBS) $(PROTO_LIBS) \
-	$(LIBCURL_LIBS) -lm
+# libcurl's headers only: ctl/page.c loads the library when it fetches.
+reliabctl_LDADD = $(REPORT_LIBS) $(RELIAB_LIBS) $(PROTO_LIBS) -lm
 
 # reliabctl's tests: the history statistics (ctl/stats.c), and the CLI
 # against a reliabd (records written by the tests, issue 12's contract).

@@ -36,18 +36,14 @@ clients_up() {
 	done
 	curl -fsS "http://$(b_metrics)/metrics" | grep -q '^memcache_operations_total'
 }
-clean() {
-	curl -fsS "http://$1/metrics" |
-		awk '$1 == "memcache_error_rate" { ok = ($2 < 0.001) } END { exit !ok }'
-}
 bg reliabd "$B/reliabd" -c "$T/reliabd.conf"
 RPID=$BG_PID
 wait_for 20 clients_up || fail "the lab did not come up: $(ctl status 2>&1)"
 BM=$(b_metrics)
 case $BM in *:0|"") fail "b has no live metrics port: $BM" ;; esac
 sleep 1
-wait_for 10 clean "127.0.0.1:$PL" || fail "client a keeps failing"
-wait_for 10 clean "$BM" || fail "client b keeps failing"
+wait_for 10 loadgen_clean "127.0.0.1:$PL" || fail "client a keeps failing"
+wait_for 10 loadgen_clean "$BM" || fail "client b keeps failing"
 # b's real port reached the worker when b came up, before any run (a
 # playlist started at boot runs on without a start-scenario).
 learned() { grep -q "client b: metrics at $BM\$" "$T/reliabd.log"; }

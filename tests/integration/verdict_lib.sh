@@ -73,11 +73,7 @@ lab_start() {
 	# The loadgen warms its pools: a baseline starts once it serves
 	# without errors.
 	sleep 1
-	wait_for 10 loadgen_clean || fail "the loadgen keeps failing: $(curl -fsS "http://127.0.0.1:$PL/metrics" | grep '^memcache_error_rate')"
-}
-loadgen_clean() {
-	curl -fsS "http://127.0.0.1:$PL/metrics" |
-		awk '$1 == "memcache_error_rate" { ok = ($2 < 0.001) } END { exit !ok }'
+	wait_for 10 loadgen_clean "127.0.0.1:$PL" || fail "the loadgen keeps failing: $(curl -fsS "http://127.0.0.1:$PL/metrics" | grep '^memcache_error_rate')"
 }
 
 lab_stop() {
