@@ -28,9 +28,11 @@ metrics = 127.0.0.1:$PPM
 
 [loadgen]
 metrics              = 127.0.0.1:$PL
+# As in scenario_lab: 100 hung calls at most (600/s x 1/3 x 500 ms), and
+# an op timeout a busy neighbour does not reach before any fault.
 workers              = 256
-rate                 = 1500
-op_timeout           = 200ms
+rate                 = 600
+op_timeout           = 500ms
 breaker_open_timeout = 500ms
 
 [scenario]
