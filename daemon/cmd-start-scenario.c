@@ -39,7 +39,7 @@ cmd_start_scenario(struct cmd_ctx *ctx, json_t *args)
 			sizeof(msg)) < 0)
 			return proto_reply_error(ctx->id,
 			    PROTO_E_BAD_ARGUMENTS, "%s", msg);
-	return cmd_forward(ctx, KIND_SCENARIO, "start-scenario", args, 5000);
+	return cmd_forward_start(ctx, args);
 }
 
 static const char *const start_args[] = { "names", "loop", "forever",

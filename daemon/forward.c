@@ -2,15 +2,13 @@
  * playlist): sent down its channel, and answered when its reply comes
  * (pending.c). Beside cmd.c, not in it: the commands call this, and
  * cmd.c calls the commands. */
-#include <string.h>
-
 #include "reliabd.h"
 
 /* start-scenario tells the worker where each client's /metrics is now:
  * a port-0 client's real port is known only here (the loadgen reported
  * it), and a restarted one may have a new port. Sent as a copy, the
- * caller's args untouched; a job sent again (job.c) comes through here
- * again and gets the addresses of that time. */
+ * caller's args untouched; a job sent again (job.c) comes through
+ * cmd_forward_start again and gets the addresses of that time. */
 static json_t *
 clients_json(struct reliabd *d)
 {
@@ -58,8 +56,6 @@ cmd_forward(struct cmd_ctx *ctx, enum kind kind, const char *cmd,
     json_t *args, uint64_t timeout_ms)
 {
 	struct child *c = child_find_kind(ctx->d, kind);
-	json_t *sent = NULL;
-	int rc;
 
 	if (c == NULL)
 		return proto_reply_error(ctx->id, PROTO_E_UNAVAILABLE,
@@ -67,17 +63,26 @@ cmd_forward(struct cmd_ctx *ctx, enum kind kind, const char *cmd,
 	if (c->chan == NULL || c->state != CHILD_RUNNING)
 		return proto_reply_error(ctx->id, PROTO_E_UNAVAILABLE,
 		    "the %s worker is %s", c->name, child_state_text(c->state));
-	if (kind == KIND_SCENARIO && strcmp(cmd, "start-scenario") == 0 &&
-	    json_is_object(args) && (sent = with_clients(ctx->d, args)) ==
-	    NULL)
-		return proto_reply_error(ctx->id, PROTO_E_INTERNAL,
-		    "out of memory");
-	rc = pending_add(c, ctx, cmd, sent ? sent : args, timeout_ms);
-	json_decref(sent);
-	if (rc < 0)
+	if (pending_add(c, ctx, cmd, args, timeout_ms) < 0)
 		return proto_reply_error(ctx->id, PROTO_E_UNAVAILABLE,
 		    "cannot reach the %s worker", c->name);
 	return NULL;
+}
+
+json_t *
+cmd_forward_start(struct cmd_ctx *ctx, const json_t *args)
+{
+	json_t *sent, *reply;
+
+	if (!json_is_object(args))
+		return proto_reply_error(ctx->id, PROTO_E_BAD_ARGUMENTS,
+		    "start-scenario's arguments are not an object");
+	if ((sent = with_clients(ctx->d, args)) == NULL)
+		return proto_reply_error(ctx->id, PROTO_E_INTERNAL,
+		    "out of memory");
+	reply = cmd_forward(ctx, KIND_SCENARIO, "start-scenario", sent, 5000);
+	json_decref(sent);
+	return reply;
 }
 
 void

@@ -468,8 +468,7 @@ job_worker_ready(struct reliabd *d)
 		return 0;
 	log_info("resuming job %s", j->batch);
 	job_set_state(j, JOB_RESENT, "sent again to the restarted worker");
-	reply = cmd_forward(&ctx, KIND_SCENARIO, "start-scenario", j->args,
-	    5000);
+	reply = cmd_forward_start(&ctx, j->args);
 	if (reply) {
 		snprintf(why, sizeof(why), "job %s could not be sent again: "
 		    "%s", j->batch, json_string_value(json_object_get(

@@ -205,6 +205,10 @@ void cmd_dispatch(struct cmd_ctx *ctx, struct proto_request *req);
  * comes, or "timeout" after timeout_ms. NULL, or an error reply now. */
 json_t *cmd_forward(struct cmd_ctx *ctx, enum kind kind, const char *cmd,
     json_t *args, uint64_t timeout_ms);
+/* start-scenario with args (not taken), plus where each client's
+ * /metrics is now: every start goes through here (the command, a job
+ * sent again, the playlist). */
+json_t *cmd_forward_start(struct cmd_ctx *ctx, const json_t *args);
 /* A control client went away: replies meant for it are dropped. */
 void cmd_forward_drop_conn(struct reliabd *d, struct ctl_conn *conn);
 /* Tells the scenario worker where every client's /metrics is now (a

@@ -69,7 +69,7 @@ playlist_start(struct reliabd *d)
 	if (args == NULL)
 		return;
 	log_info("starting the playlist \"%s\" (forever)", d->cfg.playlist);
-	reply = cmd_forward(&ctx, KIND_SCENARIO, "start-scenario", args, 5000);
+	reply = cmd_forward_start(&ctx, args);
 	if (reply) {
 		log_warn("playlist not started: %s",
 		    json_string_value(json_object_get(

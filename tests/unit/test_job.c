@@ -1,6 +1,6 @@
 /* job.c: the scenario job reliabd forwarded, and a run its dead worker
  * could not journal. The worker's events, its replies and its death are
- * fed in by hand; cmd_forward and the watchers are captured. */
+ * fed in by hand; cmd_forward_start and the watchers are captured. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +13,12 @@ static struct reliabd d;
 static struct child c;
 static json_t *events;   /* what watchers were sent */
 static json_t *sent;     /* the args of the last start-scenario sent */
-static int refuse;       /* cmd_forward answers an error now */
+static int refuse;       /* cmd_forward_start answers an error now */
 static char dir[64];
 
 json_t *
-cmd_forward(struct cmd_ctx *ctx, enum kind kind, const char *cmd,
-    json_t *args, uint64_t timeout_ms)
+cmd_forward_start(struct cmd_ctx *ctx, const json_t *args)
 {
-	(void)kind;
-	(void)timeout_ms;
-	ck_assert_str_eq(cmd, "start-scenario");
 	json_decref(sent);
 	sent = json_deep_copy(args);
 	if (refuse)
