@@ -40,35 +40,51 @@ phase_of(const json_t *cl, const char *phase)
 	return json_object_get(json_object_get(cl, "phases"), phase);
 }
 
-/* The figures of each phase: ops/s, errors, p99 and errors by kind. */
+/* The figures of each phase, a row each. */
+enum phase_fig { FIG_OPS_RATE, FIG_ERROR_RATE, FIG_P99, FIG_BY_KIND };
+
+static void
+phase_cell(enum phase_fig fig, const json_t *ph, char *cell, size_t size)
+{
+	switch (fig) {
+	case FIG_OPS_RATE:
+		fmt_num(jnum(ph, "ops_rate"), "", cell, size);
+		break;
+	case FIG_ERROR_RATE:
+		fmt_pct(jnum(ph, "error_rate"), cell, size);
+		break;
+	case FIG_P99:
+		fmt_num(jnum(ph, "p99_ms"), "ms", cell, size);
+		break;
+	case FIG_BY_KIND:
+		report_kinds_text(json_object_get(ph, "errors"), cell, size);
+		break;
+	}
+}
+
 static void
 phase_rows(FILE *f, const json_t *const *cl, size_t n)
 {
+	static const struct {
+		enum phase_fig fig;
+		const char *label;
+	} figs[] = {
+		{ FIG_OPS_RATE, "ops/s" },
+		{ FIG_ERROR_RATE, "errors" },
+		{ FIG_P99, "p99" },
+		{ FIG_BY_KIND, "by kind" },
+	};
 	char cells[COLS_MAX][48], label[40];
 
-	for (size_t p = 0; p < sizeof(phases) / sizeof(phases[0]); p++) {
-		for (size_t i = 0; i < n; i++)
-			fmt_num(jnum(phase_of(cl[i], phases[p]), "ops_rate"),
-			    "", cells[i], sizeof(cells[i]));
-		snprintf(label, sizeof(label), "%s ops/s", phases[p]);
-		row(f, label, cells, n);
-		for (size_t i = 0; i < n; i++)
-			fmt_pct(jnum(phase_of(cl[i], phases[p]),
-			    "error_rate"), cells[i], sizeof(cells[i]));
-		snprintf(label, sizeof(label), "%s errors", phases[p]);
-		row(f, label, cells, n);
-		for (size_t i = 0; i < n; i++)
-			fmt_num(jnum(phase_of(cl[i], phases[p]), "p99_ms"),
-			    "ms", cells[i], sizeof(cells[i]));
-		snprintf(label, sizeof(label), "%s p99", phases[p]);
-		row(f, label, cells, n);
-		for (size_t i = 0; i < n; i++)
-			report_kinds_text(json_object_get(phase_of(cl[i],
-			    phases[p]), "errors"), cells[i],
-			    sizeof(cells[i]));
-		snprintf(label, sizeof(label), "%s by kind", phases[p]);
-		row(f, label, cells, n);
-	}
+	for (size_t p = 0; p < sizeof(phases) / sizeof(phases[0]); p++)
+		for (size_t r = 0; r < sizeof(figs) / sizeof(figs[0]); r++) {
+			for (size_t i = 0; i < n; i++)
+				phase_cell(figs[r].fig, phase_of(cl[i],
+				    phases[p]), cells[i], sizeof(cells[i]));
+			snprintf(label, sizeof(label), "%s %s", phases[p],
+			    figs[r].label);
+			row(f, label, cells, n);
+		}
 }
 
 static void
