@@ -228,9 +228,17 @@ lg_engine_start(struct lg_client *client, const struct lg_options *opt)
 		/* A loop per CPU, as an application's callers (a thread each)
 		 * would spread over every CPU: with half of them, on 2 CPUs the
 		 * one loop got a third of the machine against memcached's two
-		 * threads (docs/BASELINE.md). */
+		 * threads. But a loop per LG_WORKERS_PER_LOOP workers at most:
+		 * a loop with one or two callers sleeps and wakes for each
+		 * reply, and at 4 in flight two loops did 33-39 000 ops/s
+		 * where one did 45-53 000 (docs/BASELINE.md). */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned busy = (opt->workers + LG_WORKERS_PER_LOOP - 1) /
+		    LG_WORKERS_PER_LOOP;
+
 		nthreads = n >= 1 ? (unsigned)(n > 256 ? 256 : n) : 1;
+		if (nthreads > busy)
+			nthreads = busy;
 	}
 	if (nthreads > opt->workers)
 		nthreads = opt->workers;

@@ -21,6 +21,8 @@
 #define READ_BUF (64 * 1024)
 #define IOV_BATCH 48            /* iovecs per sendmsg: 3 per set */
 #define FALLBACK_INITIAL_NS 1000000ull  /* before any success */
+/* --threads=0 runs a loop per this many workers, at most one per CPU. */
+#define LG_WORKERS_PER_LOOP 8
 
 struct lg_thread;
 struct tsrv;

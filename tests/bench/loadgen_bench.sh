@@ -23,8 +23,8 @@
 #
 #   make bench-loadgen        (or: top_srcdir=... top_builddir=... bash $0)
 #   BENCH_SECONDS=3 BENCH_ROUNDS=3 BENCH_CONCURRENCY="4 16 64"
-#   BENCH_THREADS (loadgen --threads, default its own: 0, one loop per
-#   CPU, at most one per worker)
+#   BENCH_THREADS (loadgen --threads, default its own: 0, a loop per 8
+#   workers, at most one per CPU)
 source "$top_srcdir/tests/lib/common.sh"
 need memcached memcaslap
 
@@ -94,7 +94,7 @@ echo "reliabd-loadgen against memaslap: $(nproc) CPUs, ${SECS} s runs, $ROUNDS r
 echo "host: $(uname -sr)"
 echo "load before: $(uptime)"
 echo "work: 90 % get / 10 % set, keys 16 bytes (loadgen: $PREFIX + index; memaslap: 16), values $VALUE bytes;"
-echo "      keys: loadgen $KEYS, memaslap 1024 per concurrency; loadgen --threads=$THREADS (0: min(CPUs, c)), memaslap -T min(CPUs, c)"
+echo "      keys: loadgen $KEYS, memaslap 1024 per concurrency; loadgen --threads=$THREADS (0: a loop per 8 workers, at most one per CPU), memaslap -T min(CPUs, c)"
 declare -A LG MS LGH MSH
 for r in $(seq "$ROUNDS"); do
 	for c in $CONC; do

@@ -19,15 +19,19 @@ start_loadgen --rate=1500 --workers=512 --keys=1000 --workload=mixed \
 	--op-timeout=230ms --breaker-consecutive-failures=0 --breaker-failure-ratio=0
 wait_for 10 above memcache_operations_rate 100 || fail "no load"
 sleep 1
+# 5 s windows: some 1750 gets a server, so a p99 is the 18th slowest and
+# one scheduling stall of this 2-vCPU machine does not make it (with 3 s
+# windows, 2 fresh-clone suites in 19 failed by 0.03 and 0.9 ms over).
+WINDOW=5
 snap b0
-sleep 3
+sleep $WINDOW
 snap b1
 [ "$(errors b0 b1 m3)" = 0 ] || fail "baseline: errors on m3 while it answered: $(errors_now)"
 
 set_mode silent
 sleep 0.5 # calls begun before the switch have ended
 snap s0
-sleep 3
+sleep $WINDOW
 snap s1
 n=$(completed s0 s1 m3)
 to=$(errors s0 s1 m3 timeout)
@@ -36,7 +40,7 @@ for op in get set delete; do
 	inb=$(awk -v a="$inb" -v b="$(count_in s0 s1 $op m3 0.1 0.25)" 'BEGIN { print a + b }')
 done
 echo "silent m3: $n calls ended, $to as timeouts, $inb of them in (100 ms, 250 ms]"
-fcmp "$n" '>=' 500 || fail "only $n calls to m3 ended in 3 s"
+fcmp "$n" '>=' 500 || fail "only $n calls to m3 ended in $WINDOW s"
 # Nothing but timeouts on m3. The counters and the histogram are read in
 # one scrape, not one instant: a call or two ending while it was written
 # may show in one and not yet in the other (SKEW).
