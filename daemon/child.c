@@ -304,7 +304,7 @@ int
 child_start(struct child *c)
 {
 	int chan_fd, out_fd;
-	int worker = c->kind != KIND_NODE;
+	int worker = c->kind != KIND_NODE && !c->external;
 	pid_t pid;
 
 	if (c->pid > 0)
@@ -312,6 +312,10 @@ child_start(struct child *c)
 	if (c->timer)
 		evtimer_del(c->timer);
 	c->want_up = 1;
+	if (c->scraped) {
+		child_set_state(c, CHILD_RUNNING);
+		return 0;
+	}
 	pid = (c->d->spawn ? c->d->spawn : spawn_child)(c->argv, worker,
 	    &chan_fd, &out_fd);
 	if (pid < 0) {
@@ -360,7 +364,8 @@ child_start(struct child *c)
 		}
 	}
 	log_info("%s: started pid %d", c->name, (int)pid);
-	/* A node has nothing to report; it is up once it runs. */
+	/* A node or an external program has nothing to report; it is up
+	 * once it runs. */
 	child_set_state(c, worker ? CHILD_STARTING : CHILD_RUNNING);
 	return 0;
 }

@@ -82,9 +82,14 @@ cmd_load(struct cmd_ctx *ctx, json_t *args)
 		first = child_find_client(d, name);
 		if (first == NULL)
 			return unknown_client(ctx, name);
+		if (first->scraped)
+			return proto_reply_error(ctx->id, PROTO_E_BAD_ARGUMENTS,
+			    "the client \"%s\" is only scraped (url): reliabd "
+			    "does not run it", name);
 	} else {
 		TAILQ_FOREACH(c, &d->children, entry)
-			if (c->kind == KIND_LOADGEN && !c->removed) {
+			if (c->kind == KIND_LOADGEN && !c->removed &&
+			    !c->scraped) {
 				first = c;
 				break;
 			}
@@ -101,7 +106,7 @@ cmd_load(struct cmd_ctx *ctx, json_t *args)
 		return proto_reply_error(ctx->id, PROTO_E_INTERNAL,
 		    "out of memory");
 	TAILQ_FOREACH(c, &d->children, entry) {
-		if (c->kind != KIND_LOADGEN || c->removed ||
+		if (c->kind != KIND_LOADGEN || c->removed || c->scraped ||
 		    (name != NULL && c != first))
 			continue;
 		load_apply(d, c, start);

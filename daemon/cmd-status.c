@@ -30,6 +30,9 @@ clients_json(struct reliabd *d, struct child **sampled)
 						  : c->metrics_addr);
 		if (o == NULL)
 			continue;
+		if (c->external)
+			json_object_set_new(o, "external", json_string(
+			    c->scraped ? "url" : "command"));
 		if (c->last_stats && c->state == CHILD_RUNNING)
 			json_object_set(o, "load", c->last_stats);
 		else

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "reliabd.h"
+#include "scrape_url.h"
 #include "util.h"
 #include "web.h"
 
@@ -123,12 +124,23 @@ dmetrics_child(struct reliabd *d, struct child *c)
 static json_t *
 target(const char *addr, const struct child *c)
 {
-	json_t *t = json_pack("{s:[s], s:{s:s, s:s}}", "targets", addr,
-	    "labels", "job", "reliabd", "worker", c ? c->name : "reliabd");
+	struct scrape_url u;
+	char e[160], hp[ADDR_HOST_MAX + 16];
+	json_t *t;
 
+	/* An external client's URL: its host:port, and its path as
+	 * Prometheus's __metrics_path__. */
+	if (scrape_url_parse(addr, &u, e, sizeof(e)) != 0)
+		return NULL;
+	hostport_format(u.hp.host, u.hp.port, hp, sizeof(hp));
+	t = json_pack("{s:[s], s:{s:s, s:s}}", "targets", hp,
+	    "labels", "job", "reliabd", "worker", c ? c->name : "reliabd");
 	if (t != NULL && c != NULL && c->kind == KIND_LOADGEN)
 		json_object_set_new(json_object_get(t, "labels"), "client",
 		    json_string(c->client));
+	if (t != NULL && strcmp(u.path, "/metrics") != 0)
+		json_object_set_new(json_object_get(t, "labels"),
+		    "__metrics_path__", json_string(u.path));
 	return t;
 }
 
@@ -137,11 +149,11 @@ target(const char *addr, const struct child *c)
 static int
 addr_known(const char *addr)
 {
-	struct hostport hp;
-	char e[64];
+	struct scrape_url u;
+	char e[160];
 
-	return addr[0] != '\0' &&
-	    (hostport_parse(addr, &hp, e, sizeof(e)) < 0 || hp.port != 0);
+	return scrape_url_parse(addr, &u, e, sizeof(e)) == 0 &&
+	    u.hp.port != 0;
 }
 
 /* Written whole to a temporary file and renamed, so Prometheus never

@@ -61,9 +61,14 @@ struct child {
 	char name[CONFIG_NAME_MAX];
 	enum kind kind;              /* KIND_NODE, _PROXY, _LOADGEN, _SCENARIO */
 	char **argv;                 /* argv[0] is the program's path */
-	char metrics_addr[CONFIG_NAME_MAX]; /* configured; "" for nodes */
-	char metrics_live[CONFIG_NAME_MAX]; /* as the worker reported it */
+	char metrics_addr[SCRAPE_URL_MAX]; /* configured; "" for nodes */
+	char metrics_live[SCRAPE_URL_MAX]; /* as the worker reported it */
 	char client[CONFIG_NAME_MAX]; /* a loadgen's client name, else "" */
+	/* An external client (kind = external): its program has no channel
+	 * and is up once it runs, as a node; a scraped one (url) has no
+	 * process at all, and is up while configured. */
+	int external;
+	int scraped;
 
 	enum child_state state;      /* child_set_state() alone writes it */
 	int want_up;                 /* what the operator wants */

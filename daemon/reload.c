@@ -83,6 +83,8 @@ daemon_reload(struct reliabd *d, char *err, size_t errlen)
 			n->argv = argv;
 			strlcpy_r(c->metrics_addr, n->metrics_addr,
 			    sizeof(c->metrics_addr));
+			c->external = n->external;
+			c->scraped = n->scraped;
 			TAILQ_REMOVE(&fresh, n, entry);
 			child_free(n);
 			log_info("%s: options changed; restarting", c->name);

@@ -146,6 +146,75 @@ nomem:
 	return NULL;
 }
 
+/* An external client's command, its {name}, {metrics} and {servers}
+ * (NAME=ADDRESS,... from the [server] sections) filled in, run by
+ * /bin/sh as `exec COMMAND`: a shell so that any program in any language
+ * is one line of the config, exec so that our SIGTERM reaches it. */
+static char **
+external_argv(const struct config *cfg, const struct config_client_ref *cl,
+    char *err, size_t errlen)
+{
+	char servers[CONFIG_MAX_SERVERS * (CONFIG_NAME_MAX * 2 + 2)] = "";
+	char line[CONFIG_VALUE_MAX * 4];
+	const char *p = cl->command;
+	size_t off = 0, n = 0;
+	char **argv;
+
+	for (size_t i = 0; i < cfg->nservers; i++)
+		n += (size_t)snprintf(servers + n, sizeof(servers) - n,
+		    "%s%s=%s", i ? "," : "", cfg->servers[i].name,
+		    cfg->servers[i].address);
+	off = (size_t)snprintf(line, sizeof(line), "exec ");
+	while (*p && off < sizeof(line)) {
+		static const char *const keys[] = { "{name}", "{metrics}",
+			"{servers}" };
+		const char *vals[] = { cl->name, cl->metrics, servers };
+		size_t k;
+
+		for (k = 0; k < NELEM(keys); k++)
+			if (strncmp(p, keys[k], strlen(keys[k])) == 0)
+				break;
+		if (k < NELEM(keys)) {
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+			    "%s", vals[k]);
+			p += strlen(keys[k]);
+		} else {
+			line[off++] = *p++;
+		}
+	}
+	if (off >= sizeof(line)) {
+		snprintf(err, errlen, "client %s: the command is too long once "
+		    "filled in", cl->name);
+		return NULL;
+	}
+	line[off] = '\0';
+	argv = calloc(4, sizeof(*argv));
+	if (argv == NULL || (argv[0] = strdup("/bin/sh")) == NULL ||
+	    (argv[1] = strdup("-c")) == NULL ||
+	    (argv[2] = strdup(line)) == NULL) {
+		config_argv_free(argv);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	return argv;
+}
+
+/* A scraped client runs nothing; its argv only tells a reload whether
+ * it changed. */
+static char **
+scraped_argv(const struct config_client_ref *cl, char *err, size_t errlen)
+{
+	char **argv = calloc(3, sizeof(*argv));
+
+	if (argv == NULL || (argv[0] = strdup("(scraped)")) == NULL ||
+	    (argv[1] = strdup(cl->metrics)) == NULL) {
+		config_argv_free(argv);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	return argv;
+}
+
 static struct child *
 add_child(struct reliabd *d, struct child_list *out, const char *name,
     enum kind kind, char **argv, const char *metrics, char *err,
@@ -185,11 +254,16 @@ add_clients(struct reliabd *d, const struct config *cfg,
 			snprintf(name, sizeof(name), "%s:%s",
 			    kind_text(KIND_LOADGEN), cl[i].name);
 		c = add_child(d, out, name, KIND_LOADGEN,
-		    worker_argv(cfg, KIND_LOADGEN, &cl[i], NULL, err, errlen),
+		    !cl[i].external ?
+		    worker_argv(cfg, KIND_LOADGEN, &cl[i], NULL, err, errlen) :
+		    cl[i].command[0] ? external_argv(cfg, &cl[i], err, errlen) :
+		    scraped_argv(&cl[i], err, errlen),
 		    cl[i].metrics, err, errlen);
 		if (c == NULL)
 			return -1;
 		strlcpy_r(c->client, cl[i].name, sizeof(c->client));
+		c->external = cl[i].external;
+		c->scraped = cl[i].external && !cl[i].command[0];
 	}
 	return 0;
 }

@@ -8,7 +8,8 @@ etc_edit = sed \
 	-e 's|@sbindir[@]|$(sbindir)|g' \
 	-e 's|@bindir[@]|$(bindir)|g' \
 	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
-	-e 's|@pkgdatadir[@]|$(pkgdatadir)|g'
+	-e 's|@pkgdatadir[@]|$(pkgdatadir)|g' \
+	-e 's|@docdir[@]|$(docdir)|g'
 etc_edit_rule = $(AM_V_GEN)$(MKDIR_P) $(@D) && rm -f $@ $@.tmp && \
 	$(etc_edit) $< >$@.tmp && mv $@.tmp $@
 

@@ -314,6 +314,78 @@ metrics_clash(const char *a, const char *b)
 	    strcmp(hb.host, "0.0.0.0") == 0 || strcmp(hb.host, "::") == 0;
 }
 
+static const struct config_kv *
+section_find(const struct config_section *sec, const char *key)
+{
+	for (size_t i = 0; i < sec->nkv; i++)
+		if (strcmp(sec->kv[i].key, key) == 0)
+			return &sec->kv[i];
+	return NULL;
+}
+
+/* A [loadgen NAME] with kind = external: its keys are command or url
+ * (one of them) and the typed ones; nothing else, since no loadgen of
+ * ours reads them. A command's metrics address is its real port: reliabd
+ * cannot learn a port the program picks. Other kinds take neither. */
+static void
+client_external(struct parse_ctx *ctx, struct config_client *cl)
+{
+	const struct config_kv *kind = section_find(&cl->opts, "kind");
+	struct scrape_url u;
+	char e[160];
+
+	snprintf(ctx->label, sizeof(ctx->label), "[loadgen %s]", cl->name);
+	if (kind == NULL || strcmp(kind->value, "external") != 0) {
+		for (size_t i = 0; i < cl->opts.nkv; i++)
+			if (strcmp(cl->opts.kv[i].key, "command") == 0 ||
+			    strcmp(cl->opts.kv[i].key, "url") == 0) {
+				cfg_fail(ctx, cl->opts.kv[i].line,
+				    cl->opts.kv[i].key,
+				    "only for kind = external");
+				return;
+			}
+		return;
+	}
+	cl->external = 1;
+	for (size_t i = 0; i < cl->opts.nkv; i++) {
+		const struct config_kv *kv = &cl->opts.kv[i];
+
+		if (strcmp(kv->key, "command") == 0) {
+			strlcpy_r(cl->command, kv->value, sizeof(cl->command));
+		} else if (strcmp(kv->key, "url") == 0) {
+			if (scrape_url_parse(kv->value, &u, e, sizeof(e)) != 0) {
+				cfg_fail(ctx, kv->line, "url", "%s", e);
+				return;
+			}
+			if (u.hp.port == 0) {
+				cfg_fail(ctx, kv->line, "url", "give the port");
+				return;
+			}
+			scrape_url_format(&u, cl->url, sizeof(cl->url));
+		} else if (strcmp(kv->key, "kind") != 0) {
+			cfg_fail(ctx, kv->line, kv->key, "not a key of an "
+			    "external client (command or url, metrics, "
+			    "enabled)");
+			return;
+		}
+	}
+	if ((cl->command[0] != '\0') == (cl->url[0] != '\0')) {
+		cfg_fail(ctx, cl->line, NULL, "an external client has a "
+		    "command (reliabd runs it) or a url (reliabd only "
+		    "scrapes it): one of the two");
+		return;
+	}
+	if (cl->command[0] != '\0' &&
+	    (hostport_parse(cl->metrics, &u.hp, e, sizeof(e)) != 0 ||
+	    u.hp.port == 0)) {
+		cfg_fail(ctx, cl->line, "metrics", "an external command's "
+		    "metrics address, with its real port (reliabd cannot "
+		    "learn a port the program picks)");
+		return;
+	}
+	cl->opts.nkv = 0;
+}
+
 /* Once every section is read: with [loadgen NAME] sections and no
  * [loadgen], there is no client "default"; no two clients share a
  * metrics port; the client the scenario worker samples has a fixed one
@@ -328,6 +400,23 @@ clients_end(struct parse_ctx *ctx)
 	if (cfg->nclients > 0 &&
 	    !(ctx->sections_seen & (1u << KIND_LOADGEN)))
 		cfg->loadgen_enabled = 0;
+	snprintf(ctx->label, sizeof(ctx->label), "[loadgen]");
+	for (size_t i = 0; i < cfg->loadgen.nkv && !ctx->failed; i++) {
+		const struct config_kv *kv = &cfg->loadgen.kv[i];
+
+		if (strcmp(kv->key, "command") == 0 ||
+		    strcmp(kv->key, "url") == 0)
+			cfg_fail(ctx, kv->line, kv->key,
+			    "only for kind = external");
+		else if (strcmp(kv->key, "kind") == 0 &&
+		    strcmp(kv->value, "external") == 0)
+			cfg_fail(ctx, kv->line, kv->key, "an external client "
+			    "is a [loadgen NAME] section of its own");
+	}
+	for (size_t i = 0; i < cfg->nclients && !ctx->failed; i++)
+		client_external(ctx, &cfg->clients[i]);
+	if (ctx->failed)
+		return;
 	n = config_clients(cfg, refs);
 	ctx->kind = KIND_LOADGEN;
 	for (size_t i = 0; i < cfg->nclients; i++) {
@@ -379,13 +468,18 @@ config_clients(const struct config *cfg, struct config_client_ref *out)
 			.name = CONFIG_DEFAULT_CLIENT,
 			.metrics = cfg->loadgen_metrics,
 			.opts = &cfg->loadgen,
+			.command = "",
 		};
 	for (size_t i = 0; i < cfg->nclients && n < CONFIG_MAX_CLIENTS; i++)
 		if (cfg->clients[i].enabled)
 			out[n++] = (struct config_client_ref){
 				.name = cfg->clients[i].name,
-				.metrics = cfg->clients[i].metrics,
+				.metrics = cfg->clients[i].url[0] ?
+				    cfg->clients[i].url :
+				    cfg->clients[i].metrics,
 				.opts = &cfg->clients[i].opts,
+				.external = cfg->clients[i].external,
+				.command = cfg->clients[i].command,
 			};
 	return n;
 }
@@ -396,7 +490,9 @@ config_sampled_metrics(const struct config *cfg)
 	if (!cfg->loadgen_enabled)
 		for (size_t i = 0; i < cfg->nclients; i++)
 			if (cfg->clients[i].enabled)
-				return cfg->clients[i].metrics;
+				return cfg->clients[i].url[0] ?
+				    cfg->clients[i].url :
+				    cfg->clients[i].metrics;
 	return cfg->loadgen_metrics;
 }
 

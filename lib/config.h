@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scrape_url.h"
+
 #define CONFIG_NAME_MAX 64
 #define CONFIG_VALUE_MAX 1024
 #define CONFIG_MAX_NODES 16
@@ -53,14 +55,22 @@ struct config_client {
 	char metrics[CONFIG_NAME_MAX];   /* default 127.0.0.1:0, a free port */
 	unsigned line;                   /* of the section header */
 	struct config_section opts;      /* its loadgen options */
+	/* kind = external: any program serving memcache_* metrics, run by
+	 * reliabd from `command`, or only scraped at `url`. Its opts are
+	 * then empty: nothing of ours runs it. */
+	int external;
+	char command[CONFIG_VALUE_MAX];
+	char url[SCRAPE_URL_MAX];
 };
 
 /* Any client, [loadgen] or [loadgen NAME], as workers.c and the argv
  * builders see it. */
 struct config_client_ref {
 	const char *name;                /* "default" for [loadgen] */
-	const char *metrics;
+	const char *metrics;             /* HOST:PORT, or an external URL */
 	const struct config_section *opts;
+	int external;
+	const char *command;             /* external; "" if scraped only */
 };
 
 enum proxy_mode {

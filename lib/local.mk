@@ -4,6 +4,7 @@ lib_libreliab_a_SOURCES = \
 	lib/log.c lib/log.h \
 	lib/util.c lib/util.h \
 	lib/addr.c lib/addr.h \
+	lib/scrape_url.c lib/scrape_url.h \
 	lib/duration.c lib/duration.h \
 	lib/metrics.c lib/metrics.h lib/metrics_int.h lib/metrics_render.c \
 	lib/metrics_series.c \

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "scrape_url.h"
 #include "duration.h"
 #include "util.h"
 
@@ -75,8 +76,8 @@ static int
 client_set(struct run_client *c, const char *name, size_t nlen,
     const char *addr, char *msg, size_t msglen)
 {
-	struct hostport hp;
-	char err[128];
+	struct scrape_url u;
+	char err[160];
 
 	if (nlen == 0 || nlen >= RUN_CLIENT_NAME_MAX ||
 	    memchr(name, '\0', nlen) != NULL) {
@@ -85,9 +86,10 @@ client_set(struct run_client *c, const char *name, size_t nlen,
 		return -1;
 	}
 	if (strlen(addr) >= RUN_CLIENT_ADDR_MAX ||
-	    hostport_parse(addr, &hp, err, sizeof err) != 0) {
-		snprintf(msg, msglen, "clients: %.*s: HOST:PORT", (int)(nlen >
-		    40 ? 40 : nlen), name);
+	    scrape_url_parse(addr, &u, err, sizeof err) != 0) {
+		snprintf(msg, msglen, "clients: %.*s: HOST:PORT or "
+		    "http://HOST:PORT/PATH", (int)(nlen > 40 ? 40 : nlen),
+		    name);
 		return -1;
 	}
 	memcpy(c->name, name, nlen);

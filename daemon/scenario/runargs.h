@@ -26,7 +26,7 @@
 #define RUN_CLIENTS_MAX CONFIG_MAX_CLIENTS
 /* A client's name (its NUL included) and metrics "host:port". */
 #define RUN_CLIENT_NAME_MAX CONFIG_NAME_MAX
-#define RUN_CLIENT_ADDR_MAX CONFIG_NAME_MAX
+#define RUN_CLIENT_ADDR_MAX SCRAPE_URL_MAX
 
 /* One client under test: its name and where its /metrics is now. */
 struct run_client {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "scrape_url.h"
 #include "log.h"
 #include "http.h"
 #include "sampler.h"
@@ -160,18 +161,17 @@ out:
 static int
 addr_url(const char *addr, char *url, size_t len, char *err, size_t errlen)
 {
-	struct hostport hp;
-	char herr[128], hostport[ADDR_HOST_MAX + 16];
+	struct scrape_url u;
+	char uerr[160];
 
-	if (hostport_parse(addr, &hp, herr, sizeof herr) != 0) {
-		snprintf(err, errlen, "%s: %s", addr, herr);
+	if (scrape_url_parse(addr, &u, uerr, sizeof uerr) != 0) {
+		snprintf(err, errlen, "%s: %s", addr, uerr);
 		return -1;
 	}
 	url[0] = '\0';
-	if (hp.port == 0)
+	if (u.hp.port == 0)
 		return 0;
-	hostport_format(hp.host, hp.port, hostport, sizeof hostport);
-	snprintf(url, len, "http://%s/metrics", hostport);
+	scrape_url_format(&u, url, len);
 	return 0;
 }
 

@@ -31,7 +31,8 @@ pass "make install DESTDIR (prefix $prefix)"
 
 # 1. Everything where it belongs.
 for f in "$sbindir"/reliabd "$sbindir"/reliabd-loadgen "$sbindir"/reliabd-proxy \
-	"$sbindir"/reliabd-scenario "$bindir"/reliabctl; do
+	"$sbindir"/reliabd-scenario "$bindir"/reliabctl \
+	"$docdir"/examples/pymemcache_client.py; do
 	[ -x "$R$f" ] || fail "not installed: $f"
 done
 for f in "$sysconfdir"/reliabd/reliabd.conf "$docdir"/examples/reliabd.conf \

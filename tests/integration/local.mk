@@ -46,7 +46,8 @@ endif
 EXTRA_DIST += tests/integration/verdict_lib.sh \
 	tests/integration/verdict_loss_latency.sh \
 	tests/integration/verdict_partition.sh \
-	tests/integration/verdict_clients.sh
+	tests/integration/verdict_clients.sh \
+	tests/integration/verdict_external.sh
 EXTRA_DIST += tests/integration/scenario_killed.sh tests/integration/ctl_history_live.sh
 EXTRA_DIST += tests/integration/daemon.sh tests/integration/control_input.sh \
 	tests/integration/daemon_valgrind.sh \

@@ -45,6 +45,15 @@ opt(char **argv, const char *name)
 	return NULL;
 }
 
+static int
+argv_has(char **argv, const char *s)
+{
+	for (; argv != NULL && *argv != NULL; argv++)
+		if (strcmp(*argv, s) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 check_argv(char **argv, const char *const *want)
 {
@@ -188,10 +197,82 @@ START_TEST(cap)
 }
 END_TEST
 
+/* kind = external: a command reliabd runs, or a URL it only scrapes;
+ * either goes to the scenario worker as the client's address. */
+START_TEST(external)
+{
+	struct config_client_ref cl[CONFIG_MAX_CLIENTS];
+	char **scen;
+
+	ck_assert_msg(load("[loadgen]\n"
+	    "[loadgen py]\nkind = external\nmetrics = 127.0.0.1:9301\n"
+	    "command = python3 client.py --metrics={metrics}\n"
+	    "[loadgen far]\nkind = external\n"
+	    "url = http://10.0.0.5:9200/stats/metrics\n") == 0, "%s", err);
+	ck_assert_uint_eq(config_clients(cfg, cl), 3);
+	ck_assert_int_eq(cl[0].external, 0);
+	ck_assert_str_eq(cl[0].command, "");
+	ck_assert_int_eq(cl[1].external, 1);
+	ck_assert_str_eq(cl[1].command,
+	    "python3 client.py --metrics={metrics}");
+	ck_assert_str_eq(cl[1].metrics, "127.0.0.1:9301");
+	/* Nothing of ours reads its options: none are kept. */
+	ck_assert_uint_eq(cl[1].opts->nkv, 0);
+	ck_assert_int_eq(cl[2].external, 1);
+	ck_assert_str_eq(cl[2].command, "");
+	ck_assert_str_eq(cl[2].metrics, "http://10.0.0.5:9200/stats/metrics");
+	scen = config_worker_argv(cfg, KIND_SCENARIO);
+	ck_assert_ptr_nonnull(scen);
+	ck_assert_int_eq(argv_has(scen, "--client=far="
+	    "http://10.0.0.5:9200/stats/metrics"), 1);
+	ck_assert_int_eq(argv_has(scen, "--client=py=127.0.0.1:9301"), 1);
+	config_argv_free(scen);
+	/* HOST:PORT is a URL too (path /metrics), written back whole. */
+	ck_assert_msg(load("[loadgen]\n[loadgen far]\nkind = external\n"
+	    "url = [::1]:9200\n") == 0, "%s", err);
+	ck_assert_uint_eq(config_clients(cfg, cl), 2);
+	ck_assert_str_eq(cl[1].metrics, "http://[::1]:9200/metrics");
+	/* The other kinds pass kind on to the loadgen, as before. */
+	ck_assert_msg(load("[loadgen]\n[loadgen lm]\nkind = libmemcached\n"
+	    "metrics = 127.0.0.1:9302\n") == 0, "%s", err);
+	ck_assert_uint_eq(config_clients(cfg, cl), 2);
+	ck_assert_int_eq(cl[1].external, 0);
+	ck_assert_uint_eq(cl[1].opts->nkv, 1);
+}
+END_TEST
+
 static const struct {
 	const char *text;
 	const char *want; /* the whole message */
 } bad[] = {
+	/* External clients. */
+	{ "[loadgen]\n[loadgen x]\nkind = external\n",
+	    "c.conf:2: [loadgen x]: an external client has a command "
+	    "(reliabd runs it) or a url (reliabd only scrapes it): one of "
+	    "the two" },
+	{ "[loadgen]\n[loadgen x]\nkind = external\nurl = 127.0.0.1:1\n"
+	  "command = a\nmetrics = 127.0.0.1:2\n",
+	    "c.conf:2: [loadgen x]: an external client has a command" },
+	{ "[loadgen]\n[loadgen x]\nkind = external\ncommand = a\n",
+	    "c.conf:2: [loadgen x] metrics: an external command's metrics "
+	    "address, with its real port" },
+	{ "[loadgen]\n[loadgen x]\nkind = external\nurl = https://a:1/m\n",
+	    "c.conf:4: [loadgen x] url: only http:// URLs are scraped" },
+	{ "[loadgen]\n[loadgen x]\nkind = external\nurl = http://a:1/m?x\n",
+	    "c.conf:4: [loadgen x] url: the path: at most 127 characters" },
+	{ "[loadgen]\n[loadgen x]\nkind = external\nurl = 127.0.0.1:0\n",
+	    "c.conf:4: [loadgen x] url: give the port" },
+	{ "[loadgen]\n[loadgen x]\nkind = external\nurl = a:1\n"
+	  "workers = 3\n",
+	    "c.conf:5: [loadgen x] workers: not a key of an external client "
+	    "(command or url, metrics, enabled)" },
+	{ "[loadgen]\n[loadgen x]\ncommand = a\n",
+	    "c.conf:3: [loadgen x] command: only for kind = external" },
+	{ "[loadgen]\nurl = a:1\n",
+	    "c.conf:2: [loadgen] url: only for kind = external" },
+	{ "[loadgen]\nkind = external\n",
+	    "c.conf:2: [loadgen] kind: an external client is a [loadgen "
+	    "NAME] section of its own" },
 	{ "[loadgen a]\n[loadgen a]\n",
 	    "c.conf:2: [loadgen a]: duplicate client name" },
 	{ "[loadgen]\n[loadgen default]\n",
@@ -262,6 +343,7 @@ main(void)
 	tcase_add_test(tc, named_only);
 	tcase_add_test(tc, cap);
 	tcase_add_test(tc, errors);
+	tcase_add_test(tc, external);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

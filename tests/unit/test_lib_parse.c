@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "duration.h"
 #include "log.h"
+#include "scrape_url.h"
 #include "util.h"
 
 START_TEST(duration_good)
@@ -125,6 +126,52 @@ START_TEST(addr_bad)
 	strcpy(longhost + 300, ":80");
 	ck_assert_int_eq(hostport_parse(longhost, &hp, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "too long"));
+}
+END_TEST
+
+/* A client's /metrics: HOST:PORT or http://HOST:PORT/PATH. */
+START_TEST(scrape_urls)
+{
+	static const struct {
+		const char *in, *out;
+	} good[] = {
+		{ "127.0.0.1:9100", "http://127.0.0.1:9100/metrics" },
+		{ "[::1]:80", "http://[::1]:80/metrics" },
+		{ "http://lab-2.example:9200/", "http://lab-2.example:9200/" },
+		{ "http://10.0.0.5:9200/a/b_c-d.e~%20",
+		    "http://10.0.0.5:9200/a/b_c-d.e~%20" },
+	};
+	static const char *const bad[] = {
+		"", "http://", "http://a:1", "http://a/metrics",
+		"http://a:0/metrics", "https://a:1/m", "ftp://a:1/m",
+		"http://a:1/m?x=1", "http://a:1/m#f", "http://a:1/m n",
+		"http://a:1/\"", "http://a:1x/m", "a", "a:99999",
+	};
+	char err[160], out[SCRAPE_URL_MAX], big[SCRAPE_URL_MAX + 8];
+	struct scrape_url u;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(scrape_url_parse(good[i].in, &u, err,
+		    sizeof(err)) == 0, "%s: %s", good[i].in, err);
+		scrape_url_format(&u, out, sizeof(out));
+		ck_assert_str_eq(out, good[i].out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		ck_assert_msg(scrape_url_parse(bad[i], &u, err,
+		    sizeof(err)) == -1, "accepted %s", bad[i]);
+		ck_assert_msg(err[0] != '\0', "%s: no message", bad[i]);
+	}
+	/* HOST:PORT may say port 0 (a worker's "pick one"); too long is
+	 * refused whole. */
+	ck_assert_int_eq(scrape_url_parse("127.0.0.1:0", &u, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(u.hp.port, 0);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "http://a:1/", 11);
+	ck_assert_int_eq(scrape_url_parse(big, &u, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "longer than 255 bytes");
 }
 END_TEST
 
@@ -412,6 +459,7 @@ main(void)
 	tcase_add_test(tc, numbers);
 	tcase_add_test(tc, strings_and_fds);
 	tcase_add_test(tc, logging);
+	tcase_add_test(tc, scrape_urls);
 	tcase_add_test(tc, logging_full_socket);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
