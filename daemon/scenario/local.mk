@@ -155,7 +155,7 @@ fuzz_scenario_SRCS = tests/fuzz/fuzz_scenario.c daemon/scenario/spec.c \
 	daemon/scenario/catalogue.c daemon/scenario/runargs.c \
 	daemon/scenario/promtext.c daemon/scenario/ledger.c \
 	daemon/scenario/verdict.c daemon/scenario/checks.c \
-	lib/duration.c lib/util.c lib/log.c lib/addr.c
+	lib/duration.c lib/util.c lib/log.c lib/addr.c lib/scrape_url.c
 tests/fuzz/fuzz_scenario: $(fuzz_scenario_SRCS)
 	$(FUZZ_LINK) -I$(top_srcdir)/daemon/scenario $(JANSSON_LIBS) -lm
 EXTRA_DIST += $(fuzz_scenario_SRCS) tests/fuzz/corpus/scenario
@@ -186,7 +186,8 @@ fuzz_scenario_channel_SRCS = tests/fuzz/fuzz_scenario_channel.c \
 	daemon/scenario/runargs.c \
 	daemon/scenario/series.c daemon/scenario/series_prune.c \
 	daemon/journal_scan.c report/series.c \
-	lib/log.c lib/util.c lib/duration.c lib/addr.c lib/channel.c \
+	lib/log.c lib/util.c lib/duration.c lib/addr.c lib/scrape_url.c \
+	lib/channel.c \
 	lib/metrics.c lib/metrics_render.c lib/metrics_series.c \
 	lib/metrics_process.c proto/proto.c proto/frame.c
 tests/fuzz/fuzz_scenario_channel: $(fuzz_scenario_channel_SRCS)

@@ -85,7 +85,7 @@ EXTRA_DIST += $(fuzz_proto_SRCS) tests/fuzz/corpus/proto
 
 FUZZ_TARGETS += tests/fuzz/fuzz_config
 fuzz_config_SRCS = tests/fuzz/fuzz_config.c lib/config.c lib/config_argv.c \
-	lib/duration.c lib/addr.c lib/util.c lib/log.c
+	lib/duration.c lib/addr.c lib/scrape_url.c lib/util.c lib/log.c
 tests/fuzz/fuzz_config: $(fuzz_config_SRCS)
 	$(FUZZ_LINK) $(INIH_LIBS)
 EXTRA_DIST += $(fuzz_config_SRCS) tests/fuzz/corpus/config
