@@ -36,7 +36,11 @@ fuzz_objs = $(patsubst %.c,tests/fuzz/obj/%.o,$(filter %.c,$(filter-out \
 tests/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(LIBCURL_CFLAGS) \
-	-I$(top_srcdir)/$(*D) -c -o $@ $<
+	-I$(top_srcdir)/$(*D) -MMD -MP -c -o $@ $<
+# Each shared object's headers: a changed struct rebuilds every object
+# that uses it (a stale one crashed a fuzz target on a layout it did not
+# know).
+-include $(shell find tests/fuzz/obj -name '*.d' 2>/dev/null)
 
 if !SANITIZERS
 if LONG_TESTS
