@@ -52,13 +52,13 @@ notify_ready(struct reliabd *d)
 	sd_notify(0, "READY=1");
 }
 
-/* One line: the run and phase if any, the load, the children. */
+/* One line: the run and phase if any, each client's load, the children. */
 void
 notify_status(struct reliabd *d)
 {
 	char line[sizeof(d->status_line)], msg[sizeof(line) + 16];
 	struct child *c, *lg, *sc;
-	unsigned up = 0, all = 0;
+	unsigned up = 0, all = 0, loaded = 0;
 	size_t n = 0;
 
 	line[0] = '\0';
@@ -82,14 +82,23 @@ notify_status(struct reliabd *d)
 			    left > 0 ? left : 0);
 		}
 	}
-	lg = child_find_kind(d, KIND_LOADGEN);
-	if (lg && lg->last_stats && lg->state == CHILD_RUNNING && n < sizeof(line))
+	/* Each loadgen's last second; with several, each named (an
+	 * external client reports nothing here: it has no channel). */
+	TAILQ_FOREACH(lg, &d->children, entry)
+		loaded += lg->kind == KIND_LOADGEN && lg->last_stats &&
+		    lg->state == CHILD_RUNNING;
+	TAILQ_FOREACH(lg, &d->children, entry) {
+		if (lg->kind != KIND_LOADGEN || !lg->last_stats ||
+		    lg->state != CHILD_RUNNING || n >= sizeof(line))
+			continue;
 		n += (size_t)snprintf(line + n, sizeof(line) - n,
-		    "%.0f ops/s, %.2f%% errors; ",
+		    "%s%s%.0f ops/s, %.2f%% errors; ",
+		    loaded > 1 ? lg->client : "", loaded > 1 ? " " : "",
 		    json_number_value(json_object_get(lg->last_stats,
 			"ops_rate")),
 		    100.0 * json_number_value(json_object_get(lg->last_stats,
 				"error_rate")));
+	}
 	TAILQ_FOREACH(c, &d->children, entry) {
 		all++;
 		up += c->state == CHILD_RUNNING;

@@ -41,7 +41,11 @@ targets_are() { [ "$(targets)" = "$1" ]; }
 
 write_conf 2 alpha
 "$B/reliabd" -c "$T/reliabd.conf" -t >/dev/null || fail "config check"
-bg reliabd "$B/reliabd" -c "$T/reliabd.conf"
+# systemd's STATUS= line, through a real NOTIFY_SOCKET.
+NSOCK=$T/notify.sock
+bg notify "$B/tests/tools/notify_listen" "$NSOCK"
+wait_for 5 test -S "$NSOCK" || fail "notify listener did not start"
+bg reliabd env NOTIFY_SOCKET="$NSOCK" "$B/reliabd" -c "$T/reliabd.conf"
 wait_for 15 client_is beta state running || fail "beta never ran: $(status | jq -c .clients)"
 wait_for 15 client_is alpha state running || fail "alpha never ran"
 names_are "beta alpha" || fail "clients: $(names)"
@@ -58,6 +62,10 @@ ctl status >"$T/status.txt"
 grep -Eq '^CLIENT +STATE +OPS/S +ERRORS +METRICS' "$T/status.txt" || fail "text status: no client table: $(cat "$T/status.txt")"
 grep -Eq "^alpha +running +[0-9]+ +[0-9.]+% +127.0.0.1:$PA\$" "$T/status.txt" || fail "text status: alpha: $(cat "$T/status.txt")"
 grep -Eq '^beta +running +[0-9]+ +[0-9.]+% +127.0.0.1:[1-9][0-9]*$' "$T/status.txt" || fail "text status: beta: $(cat "$T/status.txt")"
+# STATUS= names each client's load, not the first one's alone.
+both_in_status() { grep -Eq 'STATUS=beta [0-9]+ ops/s, [0-9.]+% errors; alpha [0-9]+ ops/s, [0-9.]+% errors; [0-9]+/[0-9]+ children up' "$T/notify.log"; }
+wait_for 10 both_in_status || fail "STATUS lacks a client: $(grep STATUS= "$T/notify.log" | tail -n 2)"
+pass "STATUS= shows each client's load: $(grep STATUS= "$T/notify.log" | tail -n 1 | cut -d' ' -f2-)"
 pass "two [loadgen NAME] clients run; status lists each with its load"
 
 # file_sd: a target per client, labelled client="NAME"; the port-0 client
