@@ -59,7 +59,7 @@ fuzz_cmd_args_SRCS = tests/fuzz/fuzz_cmd_args.c daemon/cmd.c \
 	daemon/cmd-runs.c daemon/cmd-show.c daemon/forward.c daemon/reply.c \
 	daemon/job.c daemon/daemon.c daemon/journal.c daemon/journal_scan.c \
 	daemon/scenario/journal.c proto/proto.c lib/config.c \
-	lib/config_argv.c lib/duration.c lib/addr.c lib/util.c lib/log.c \
+	lib/config_argv.c lib/duration.c lib/addr.c lib/scrape_url.c lib/util.c lib/log.c \
 	lib/suggest.c
 tests/fuzz/fuzz_cmd_args: $(fuzz_cmd_args_SRCS)
 	$(FUZZ_LINK) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS) \
