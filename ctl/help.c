@@ -25,12 +25,13 @@ usage(FILE *f)
 }
 
 int
-run_help(const struct ctl_request *req)
+run_help(const struct ctl_request *req, int json)
 {
 	const char *name = json_string_value(json_object_get(req->args,
 	    "command"));
 	const struct ctl_cmd *c;
 
+	(void)json; /* help is for people */
 	if (name == NULL) {
 		usage(stdout);
 		return EXIT_OK;

@@ -1,14 +1,8 @@
 /* `reliabctl report RUN [-o FILE]`: the run's HTML page. reliabd renders
  * it (the control socket's 64 KiB line cannot carry a page), so the CLI
  * asks for reliabd's HTTP address (`status`), fetches /run/RUN there
- * (libcurl, bounded in time and size) and writes the file: the same page
- * a browser gets.
- *
- * libcurl is loaded (dlopen) by this command only, not linked: scripts
- * run reliabctl in polling loops, and loading libcurl's thirty libraries
- * was 25 ms of CPU in every start, four fifths of it. */
-#include <curl/curl.h>
-#include <dlfcn.h>
+ * (fetch.c: libcurl, loaded for this, bounded in time and size) and
+ * writes the file: the same page a browser gets. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,12 +18,6 @@
 #define PAGE_MAX (64 * 1024 * 1024)
 #define PAGE_TIMEOUT_S 60
 #define STATUS_TIMEOUT_MS 15000
-
-struct page_buf {
-	char *data;
-	size_t len;
-	int too_big;
-};
 
 int
 parse_report(const struct ctl_cmd *cmd, int argc, char **argv,
@@ -67,124 +55,6 @@ usage:
 	return -1;
 }
 
-static size_t
-page_write(char *ptr, size_t size, size_t n, void *arg)
-{
-	struct page_buf *b = arg;
-	size_t add = size * n;
-	char *p;
-
-	if (add > PAGE_MAX - b->len) {
-		b->too_big = 1;
-		return 0;
-	}
-	p = realloc(b->data, b->len + add + 1);
-	if (p == NULL)
-		return 0;
-	b->data = p;
-	memcpy(b->data + b->len, ptr, add);
-	b->len += add;
-	b->data[b->len] = '\0';
-	return add;
-}
-
-/* The libcurl functions page_get calls, resolved at run time. */
-struct curl_api {
-	CURLcode (*global_init)(long);
-	void (*global_cleanup)(void);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	const char *(*easy_strerror)(CURLcode);
-	void (*easy_cleanup)(CURL *);
-};
-
-/* dlsym's object pointer into a function pointer (POSIX guarantees the
- * two have one representation); -1 if the symbol is missing. */
-static int
-curl_sym(void *h, const char *name, void *fn, size_t size)
-{
-	void *p = dlsym(h, name);
-
-	if (p == NULL || size != sizeof(p))
-		return -1;
-	memcpy(fn, &p, size);
-	return 0;
-}
-
-#define CURL_SYM(h, api, f) \
-	curl_sym((h), "curl_" #f, &(api)->f, sizeof((api)->f))
-
-/* Loads libcurl (soname libcurl.so.4 since curl 7.16, 2006); never
- * unloaded: its TLS libraries may hold exit handlers. */
-static int
-curl_api_load(struct curl_api *api)
-{
-	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-
-	if (h == NULL) {
-		fprintf(stderr, "reliabctl: report: cannot load libcurl: %s\n",
-		    dlerror());
-		return -1;
-	}
-	if (CURL_SYM(h, api, global_init) < 0 ||
-	    CURL_SYM(h, api, global_cleanup) < 0 ||
-	    CURL_SYM(h, api, easy_init) < 0 ||
-	    CURL_SYM(h, api, easy_setopt) < 0 ||
-	    CURL_SYM(h, api, easy_perform) < 0 ||
-	    CURL_SYM(h, api, easy_getinfo) < 0 ||
-	    CURL_SYM(h, api, easy_strerror) < 0 ||
-	    CURL_SYM(h, api, easy_cleanup) < 0) {
-		fprintf(stderr, "reliabctl: report: libcurl.so.4 lacks a "
-				"function it should have\n");
-		return -1;
-	}
-	return 0;
-}
-
-/* GET url into b; the HTTP status, or -1 with a message printed. */
-static long
-page_get(const char *url, struct page_buf *b)
-{
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_api api;
-	long status = -1;
-	CURLcode rc;
-	CURL *c;
-
-	if (curl_api_load(&api) < 0)
-		return -1;
-	if (api.global_init(CURL_GLOBAL_DEFAULT) != 0 ||
-	    (c = api.easy_init()) == NULL) {
-		fprintf(stderr, "reliabctl: report: cannot start libcurl\n");
-		return -1;
-	}
-	api.easy_setopt(c, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
-#else
-	api.easy_setopt(c, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTP);
-#endif
-	api.easy_setopt(c, CURLOPT_NOPROXY, "*");
-	api.easy_setopt(c, CURLOPT_TIMEOUT, (long)PAGE_TIMEOUT_S);
-	api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	api.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	api.easy_setopt(c, CURLOPT_WRITEFUNCTION, page_write);
-	api.easy_setopt(c, CURLOPT_WRITEDATA, b);
-	rc = api.easy_perform(c);
-	if (rc == CURLE_OK)
-		api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	else
-		fprintf(stderr, "reliabctl: report: %s: %s\n", url,
-		    b->too_big ? "page over 64 MiB" :
-		    errbuf[0] ? errbuf : api.easy_strerror(rc));
-	api.easy_cleanup(c);
-	api.global_cleanup();
-	return status;
-}
-
 static int
 write_file(const char *path, const char *data, size_t len)
 {
@@ -220,7 +90,7 @@ report_page_fetch(struct ctl_client *cl, const struct ctl_request *req,
 	    "output"));
 	const char *addr;
 	char url[512], path[PATH_MAX], defname[SERIES_RUN_ID_MAX + 8];
-	struct page_buf b = { 0 };
+	struct fetch_body b;
 	json_t *reply;
 	long status;
 	int rc = EXIT_OK;
@@ -238,7 +108,7 @@ report_page_fetch(struct ctl_client *cl, const struct ctl_request *req,
 	}
 	snprintf(url, sizeof(url), "http://%s/run/%s", addr, run);
 	json_decref(reply);
-	status = page_get(url, &b);
+	status = fetch_get("report", url, PAGE_MAX, PAGE_TIMEOUT_S, &b);
 	if (status != 200) {
 		if (status == 404)
 			fprintf(stderr, "reliabctl: report: no run %s in the "
@@ -247,7 +117,7 @@ report_page_fetch(struct ctl_client *cl, const struct ctl_request *req,
 		else if (status > 0)
 			fprintf(stderr, "reliabctl: report: %s: HTTP %ld: %s",
 			    url, status, b.data ? b.data : "\n");
-		free(b.data);
+		fetch_body_free(&b);
 		return status > 0 ? EXIT_REFUSED : EXIT_UNREACHABLE;
 	}
 	if (out == NULL) {
@@ -274,6 +144,6 @@ report_page_fetch(struct ctl_client *cl, const struct ctl_request *req,
 			printf("%s\n", path);
 		}
 	}
-	free(b.data);
+	fetch_body_free(&b);
 	return rc;
 }

@@ -274,6 +274,18 @@ const struct ctl_cmd ctl_cmds[] = {
 		"stop/start, node and child restarts. --json: one JSON\n"
 		"object a line.",
 	    .parse = no_args, .print = print_generic },
+	{ .name = "check-client", .proto = NULL, .usage = "URL",
+	    .help = "which checks a client's /metrics lets the lab judge",
+	    .detail = "Without the daemon: fetches URL\n"
+		"(http://HOST:PORT/PATH, or HOST:PORT for /metrics) as the\n"
+		"scenario worker scrapes a client, then prints each\n"
+		"memcache_* metric found (type, series, server labels), the\n"
+		"documented ones it lacks, and each check of a scenario's\n"
+		"expect: judged, or not judged and the metrics it needs.\n"
+		"Exit 0: a client (it exports memcache_operations_total);\n"
+		"1: the URL answers but serves no client; 2: a malformed\n"
+		"URL; 3: the URL could not be fetched.",
+	    .parse = parse_check_client, .local = run_check_client },
 	{ .name = "help", .proto = NULL, .usage = "[COMMAND]",
 	    .help = "this list, or one command's use",
 	    .detail = "Without the daemon: the commands, or one command's\n"

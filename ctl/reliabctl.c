@@ -12,7 +12,7 @@
 
 #define CALL_TIMEOUT_MS 15000
 
-static void
+void
 print_json(const json_t *v)
 {
 	/* One line, as reliabctl(8) says: a script reads it whole. */
@@ -89,7 +89,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	json |= req.json;
 	if (req.cmd->local) {
-		rc = req.cmd->local(&req);
+		rc = req.cmd->local(&req, json);
 		json_decref(req.args);
 		return rc;
 	}

@@ -16,6 +16,7 @@
 enum ctl_exit {
 	EXIT_OK = 0,
 	EXIT_REFUSED = 1,     /* the daemon said no */
+	EXIT_NOT_CLIENT = 1,  /* check-client: no memcache client there */
 	EXIT_USAGE = 2,
 	EXIT_UNREACHABLE = 3, /* no daemon on the socket */
 	EXIT_RUN_FAILED = 4,  /* --wait: a run's verdict was "failed" */
@@ -52,9 +53,9 @@ struct ctl_cmd {
 	int (*parse)(const struct ctl_cmd *cmd, int argc, char **argv,
 	    struct ctl_request *req);
 	ctl_print_fn print;  /* text output */
-	/* A command reliabctl answers itself, with no daemon (help);
-	 * returns the exit status. */
-	int (*local)(const struct ctl_request *req);
+	/* A command reliabctl answers itself, with no daemon (help,
+	 * check-client); returns the exit status. */
+	int (*local)(const struct ctl_request *req, int json);
 	/* A command that drives the daemon itself over the connection
 	 * (report: asks for the HTTP address, then fetches the page);
 	 * returns the exit status. */
@@ -75,9 +76,12 @@ void print_commands(FILE *f);
  * the close names) printed. */
 const struct ctl_cmd *lookup_command(const char *word);
 
+/* reliabctl.c: a JSON result as --json prints it, on one line. */
+void print_json(const json_t *v);
+
 /* help.c: reliabctl's own usage, and `help [COMMAND]`. */
 void usage(FILE *f);
-int run_help(const struct ctl_request *req);
+int run_help(const struct ctl_request *req, int json);
 
 /* client.c: one connection to the daemon. */
 struct ctl_client {
@@ -149,6 +153,31 @@ int parse_report(const struct ctl_cmd *cmd, int argc, char **argv,
     struct ctl_request *req);
 int report_page_fetch(struct ctl_client *cl, const struct ctl_request *req,
     int json);
+
+/* fetch.c: one bounded HTTP GET (libcurl, loaded when first needed). */
+struct fetch_body {
+	char *data;     /* NUL-terminated; NULL when nothing came */
+	size_t len, cap, max;
+	int too_big;    /* the body was over max: the transfer stopped */
+	int no_memory;
+};
+/* GETs url (http:// only, no proxy) into b, whose data the caller frees
+ * with fetch_body_free: at most max bytes within timeout_s seconds.
+ * The HTTP status, or -1 with "reliabctl: WHO: ..." printed. */
+long fetch_get(const char *who, const char *url, size_t max, long timeout_s,
+    struct fetch_body *b);
+void fetch_body_free(struct fetch_body *b);
+
+/* scrape_print.c: check-client's result from scrape_check.c's reading
+ * (NULL when memory ran out), and that result for people. */
+struct scrape_check;
+json_t *scrape_result(const char *url, const struct scrape_check *c);
+void scrape_print(FILE *f, const json_t *r);
+
+/* check_client.c: `check-client URL`, with no daemon. */
+int parse_check_client(const struct ctl_cmd *cmd, int argc, char **argv,
+    struct ctl_request *req);
+int run_check_client(const struct ctl_request *req, int json);
 
 /* history.c: `runs --scenario`, a scenario's history. */
 void print_history(const json_t *r);

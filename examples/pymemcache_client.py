@@ -71,7 +71,10 @@ class Metrics:
     def __init__(self, servers):
         self.lock = threading.Lock()
         self.ops = {(op, st): 0 for op in OPS for st in ("success", "failed")}
-        self.errors = {}
+        # Every series from the start, at 0: a reader can tell "no
+        # errors" from "does not count errors".
+        self.errors = {(op, s, kind): 0 for op in OPS for s in servers
+                       for kind in ("timeout", "connection", "server")}
         self.hist = {(op, s): [0] * (len(BOUNDS) + 1) + [0.0]
                      for op in OPS for s in servers}
         self.rate = 0.0
@@ -81,8 +84,7 @@ class Metrics:
         with self.lock:
             self.ops[(op, "failed" if kind else "success")] += 1
             if kind:
-                key = (op, server, kind)
-                self.errors[key] = self.errors.get(key, 0) + 1
+                self.errors[(op, server, kind)] += 1
             h = self.hist[(op, server)]
             i = 0
             while i < len(BOUNDS) and seconds > BOUNDS[i]:

@@ -97,6 +97,14 @@ static const struct key_spec client_keys[] = {
 	{ "metrics", V_ADDR, FIELD(config_client, metrics) },
 	{ NULL, V_STR, 0, 0 },
 };
+/* A [loadgen NAME] with kind = external reads these from its other keys
+ * (client_external): no loadgen of ours would read them. */
+static const struct key_spec external_keys[] = {
+	{ "kind", V_STR, 0, 0 },
+	{ "command", V_STR, FIELD(config_client, command) },
+	{ "url", V_STR, FIELD(config_client, url) },
+	{ NULL, V_STR, 0, 0 },
+};
 static const struct key_spec scenario_keys[] = {
 	{ "enabled", V_BOOL, FIELD(config, scenario_enabled) },
 	{ "metrics", V_ADDR, FIELD(config, scenario_metrics) },
@@ -349,7 +357,16 @@ client_external(struct parse_ctx *ctx, struct config_client *cl)
 	cl->external = 1;
 	for (size_t i = 0; i < cl->opts.nkv; i++) {
 		const struct config_kv *kv = &cl->opts.kv[i];
+		const struct key_spec *ks = external_keys;
 
+		while (ks->key && strcmp(ks->key, kv->key) != 0)
+			ks++;
+		if (ks->key == NULL) {
+			cfg_fail(ctx, kv->line, kv->key, "not a key of an "
+			    "external client (command or url, metrics, "
+			    "enabled)");
+			return;
+		}
 		if (strcmp(kv->key, "command") == 0) {
 			strlcpy_r(cl->command, kv->value, sizeof(cl->command));
 		} else if (strcmp(kv->key, "url") == 0) {
@@ -362,11 +379,6 @@ client_external(struct parse_ctx *ctx, struct config_client *cl)
 				return;
 			}
 			scrape_url_format(&u, cl->url, sizeof(cl->url));
-		} else if (strcmp(kv->key, "kind") != 0) {
-			cfg_fail(ctx, kv->line, kv->key, "not a key of an "
-			    "external client (command or url, metrics, "
-			    "enabled)");
-			return;
 		}
 	}
 	if ((cl->command[0] != '\0') == (cl->url[0] != '\0')) {

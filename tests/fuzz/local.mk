@@ -100,3 +100,12 @@ fuzz_journal_SRCS = tests/fuzz/fuzz_journal.c daemon/journal_scan.c \
 tests/fuzz/fuzz_journal: $(fuzz_journal_SRCS)
 	$(FUZZ_LINK) -I$(top_srcdir)/daemon $(JANSSON_LIBS)
 EXTRA_DIST += tests/fuzz/fuzz_journal.c tests/fuzz/corpus/journal
+
+# reliabctl check-client's reading of any /metrics body (the scenario
+# worker's parser under it), its JSON and its text.
+FUZZ_TARGETS += tests/fuzz/fuzz_check_client
+fuzz_check_client_SRCS = tests/fuzz/fuzz_check_client.c ctl/scrape_check.c \
+	ctl/scrape_print.c ctl/fmt.c daemon/scenario/promtext.c lib/util.c
+tests/fuzz/fuzz_check_client: $(fuzz_check_client_SRCS)
+	$(FUZZ_LINK) -I$(top_srcdir)/ctl $(JANSSON_LIBS) -lm
+EXTRA_DIST += $(fuzz_check_client_SRCS) tests/fuzz/corpus/check_client

@@ -8,7 +8,7 @@
 # is not judged ("reports no breaker state"), and the rest is judged from
 # what each one measured. reliabd lists both, gives Prometheus both
 # targets, stops and starts the one it runs, and refuses to stop the
-# other.
+# other; `reliabctl check-client` says what each exports before the run.
 source "$top_srcdir/tests/integration/verdict_lib.sh"
 PY=/usr/bin/python3
 [ -x $PY ] && $PY -c 'import pymemcache' 2>/dev/null ||
@@ -58,6 +58,20 @@ sd=$(jq -c '[.[] | select(.labels.client) | {t: .targets[0], c: .labels.client}]
 [ "$sd" = "[{\"t\":\"127.0.0.1:$PY1\",\"c\":\"py\"},{\"t\":\"127.0.0.1:$PY2\",\"c\":\"far\"}]" ] ||
 	fail "file_sd: $sd"
 pass "status and file_sd list the supervised client and the scraped one"
+
+# check-client, before any run: both are clients, and without a breaker
+# that check cannot be judged.
+for u in "127.0.0.1:$PY1" "http://127.0.0.1:$PY2/metrics"; do
+	ctl check-client "$u" >"$T/check.txt" || fail "check-client $u: exit $?: $(cat "$T/check.txt")"
+	echo "    $(head -n 1 "$T/check.txt")"
+	grep -q ': a memcache client: .*, 8 of 9 checks can be judged$' "$T/check.txt" ||
+		fail "check-client $u: $(head -n 1 "$T/check.txt")"
+	grep -Eq '^memcache_operation_duration_seconds +histogram +[0-9]+ +memcache1,memcache2,memcache3' "$T/check.txt" ||
+		fail "check-client $u: no histogram per server"
+	grep -Eq '^breaker_opens_within +not judged: needs memcache_circuit_breaker_state' "$T/check.txt" ||
+		fail "check-client $u: breaker check"
+done
+pass "check-client: both are clients, 8 of 9 checks judged, not the breaker's"
 
 RUN_LINE=$(($(journal_lines) + 1))
 ctl --json start-scenario latency-1s --stabilization 2s --testing 3s \
