@@ -9,6 +9,11 @@
 #include "util.h"
 #include "verdict.h"
 
+/* An error rate from a client that does not tell failed calls apart
+ * would read 0 and pass a check nobody observed. */
+#define NO_STATUS "the client's memcache_operations_total has no status " \
+	"label (success, failed): its failed calls cannot be counted"
+
 int
 verdict_is_affected(const struct verdict *v, const char *server)
 {
@@ -90,6 +95,10 @@ check_baseline(struct verdict *v, const struct expect_spec *e)
 		    "no operations during stabilization");
 		return;
 	}
+	if (!st->last.have_status) {
+		judge(c, CHECK_NOT_JUDGED, NO_STATUS);
+		return;
+	}
 	measured(c, v->baseline_error_rate);
 	if (v->baseline_error_rate > e->baseline_error_rate_max)
 		judge(c, CHECK_FAILED, "baseline error rate %.4f above %.4f",
@@ -143,6 +152,8 @@ check_testing_errors(struct verdict *v, const struct expect_spec *e)
 		if (!phase_sampled(t) || t->ops <= 0)
 			judge(c, CHECK_NOT_JUDGED,
 			    "no operation completed during testing");
+		else if (!t->last.have_status)
+			judge(c, CHECK_NOT_JUDGED, NO_STATUS);
 		else {
 			measured(c, t->error_rate);
 			if (t->error_rate < e->testing_error_rate_min)
@@ -154,7 +165,11 @@ check_testing_errors(struct verdict *v, const struct expect_spec *e)
 	if (e->other_error_rate_max >= 0) {
 		c = add_check(v, "other_error_rate_max", PHASE_TESTING, NULL,
 		    e->other_error_rate_max, UNIT_RATIO);
-		if (v->other_error_rate < 0)
+		if (phase_sampled(t) && !t->last.have_err_kind)
+			judge(c, CHECK_NOT_JUDGED, "the client exports no "
+			    "memcache_operation_errors_total: its errors by "
+			    "server cannot be counted");
+		else if (v->other_error_rate < 0)
 			judge(c, CHECK_NOT_JUDGED, "no operation on a server "
 			    "the fault does not touch during testing");
 		else {
@@ -266,7 +281,11 @@ check_recovery(struct verdict *v, const struct expect_spec *e)
 	    v->open_timeout_s >= 0 ? v->open_timeout_s * 1000.0 : -1, why,
 	    sizeof why);
 	c = add_check(v, "recovers_within", PHASE_RECOVERY, NULL, want, UNIT_S);
-	if (v->time_to_recover_ms >= 0) {
+	/* Recovery is the error rate back under the baseline's, which
+	 * failed_total measures. */
+	if (phase_sampled(rc) && !rc->last.have_status)
+		judge(c, CHECK_NOT_JUDGED, NO_STATUS);
+	else if (v->time_to_recover_ms >= 0) {
 		measured(c, (double)v->time_to_recover_ms / 1000.0);
 		if (v->time_to_recover_ms > e->recovers_within_ms)
 			judge(c, CHECK_FAILED, "recovered after %.1fs "

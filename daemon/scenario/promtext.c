@@ -262,6 +262,9 @@ on_series(const struct prom_series *ps, void *arg)
 		s->ops_total += v;
 		if (st && strcmp(st, "failed") == 0)
 			s->failed_total += v;
+		if (st && (strcmp(st, "failed") == 0 ||
+		    strcmp(st, "success") == 0))
+			s->have_status = 1;
 		c->seen_ops = 1;
 	} else if (strcmp(ps->name, "memcache_error_rate") == 0) {
 		s->error_rate = v;

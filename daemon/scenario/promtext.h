@@ -71,6 +71,8 @@ struct lg_sample {
 	double wall;
 	double ops_total;      /* memcache_operations_total, all labels */
 	double failed_total;   /* ... status="failed" */
+	int have_status;       /* a status="success" or "failed" series:
+	                        * without one, failed_total counts nothing */
 	double error_rate;     /* memcache_error_rate (last second) */
 	double ops_rate;       /* memcache_operations_rate */
 	int have_error_rate;

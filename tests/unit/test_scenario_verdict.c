@@ -130,6 +130,8 @@ mk(struct lg_sample *s, uint64_t t, double ops, double failed, double rate,
 	s->wall = 1000 + (double)t / 1000;
 	s->ops_total = ops;
 	s->failed_total = failed;
+	s->have_status = 1;
+	s->have_err_kind = 1;
 	s->error_rate = rate;
 	s->have_error_rate = 1;
 	s->nbuckets = 2;
@@ -351,6 +353,10 @@ struct sim {
 	uint64_t rec_ms;      /* recovery length */
 };
 
+/* A client that exports memcache_operations_total without its status
+ * label, or no memcache_operation_errors_total (an external client). */
+static int no_status, no_errors;
+
 static void
 sim_sample(struct lg_sample *s, uint64_t t, const double *tot,
     const double srv[2][3 + 5], double b1, double open_to)
@@ -360,6 +366,8 @@ sim_sample(struct lg_sample *s, uint64_t t, const double *tot,
 	s->wall = 1000 + (double)t / 1000;
 	s->ops_total = tot[0];
 	s->failed_total = tot[1];
+	s->have_status = !no_status;
+	s->have_err_kind = !no_errors;
 	s->nbuckets = 5;
 	for (int i = 0; i < 5; i++) {
 		s->le[i] = lat_le[i];
@@ -612,6 +620,43 @@ START_TEST(test_verdict_recovery_throughput)
 	    "baseline"));
 	c = find_check(v, "recover_throughput_ratio", NULL);
 	ck_assert_int_eq(c->result, CHECK_NOT_JUDGED);
+
+	/* A client whose failed calls cannot be counted: every check on
+	 * an error rate is not judged (a rate of 0 would pass them), and
+	 * those on throughput and latency are judged. */
+	spec_none(&spec);
+	spec.expect.baseline_error_rate_max = 0.01;
+	spec.expect.testing_error_rate_min = 0.1;
+	spec.expect.other_error_rate_max = 0.01;
+	spec.expect.recovers_within_ms = 3000;
+	spec.expect.throughput_min_ratio = 0.5;
+	sim_good(&m);
+	no_status = 1;
+	no_errors = 1;
+	ck_assert_int_eq(sim_run(&spec, &m, v, reason, sizeof reason),
+	    RUN_FAILED);
+	no_status = 0;
+	no_errors = 0;
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const names[] = { "baseline_error_rate_max",
+			"testing_error_rate_min", "other_error_rate_max",
+			"recovers_within" };
+
+		c = find_check(v, names[i], NULL);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_msg(c->result == CHECK_NOT_JUDGED, "%s: %s",
+		    names[i], check_result_text(c->result));
+	}
+	ck_assert_str_eq(find_check(v, "baseline_error_rate_max", NULL)->why,
+	    "the client's memcache_operations_total has no status label "
+	    "(success, failed): its failed calls cannot be counted");
+	ck_assert_ptr_nonnull(strstr(find_check(v, "other_error_rate_max",
+	    NULL)->why, "exports no memcache_operation_errors_total"));
+	ck_assert_int_eq(find_check(v, "throughput_min_ratio", NULL)->result,
+	    CHECK_PASSED);
+	/* The same client with its labels: all judged, and passed. */
+	ck_assert_int_eq(sim_run(&spec, &m, v, reason, sizeof reason),
+	    RUN_SUCCESS);
 
 	/* The error rate alone (ratio 0): recovered at 1.5 s; the
 	 * throughput check is not made. */
