@@ -635,6 +635,7 @@ feed(size_t client, double ops)
 	s->mono_ms = fake_mono;
 	s->wall = fake_wall;
 	s->ops_total = ops;
+	s->have_status = 1;     /* its failed calls are counted: none */
 	s->ops_rate = 100;
 	s->have_error_rate = 1;
 	runner_samples(&rn, client, s, 1);
