@@ -70,7 +70,8 @@ EXTRA_DIST += tests/fuzz/fuzz_cmd_args.c tests/fuzz/corpus/cmd_args
 # (report/html.c) of any record.
 FUZZ_TARGETS += tests/fuzz/fuzz_report_page
 fuzz_report_page_SRCS = tests/fuzz/fuzz_report_page.c daemon/web_path.c \
-	report/html.c report/escape.c report/series.c lib/util.c lib/log.c
+	report/html.c report/html_clients.c report/escape.c report/series.c \
+	lib/util.c lib/log.c
 tests/fuzz/fuzz_report_page: $(fuzz_report_page_SRCS) report/assets.c
 	$(FUZZ_LINK) -I$(top_srcdir)/daemon $(JANSSON_LIBS) -lm
 EXTRA_DIST += tests/fuzz/fuzz_report_page.c tests/fuzz/corpus/report_page

@@ -2,13 +2,16 @@
  * (the JSON in the report-data element): phases are bands drawn by
  * underlayCallback, faults are annotations, breaker states a step plot.
  * Each chart's div gets data-points (values drawn) once dygraphs drew it,
- * or data-missing and a sentence where there is nothing to draw. */
+ * or data-missing and a sentence where there is nothing to draw. A run
+ * of several clients has a chart a client in each panel (chart-ID-K,
+ * data-client its name), each drawn from that client's samples. */
 (function () {
 	'use strict';
 	var started = Date.now();
 	var D = JSON.parse(document.getElementById('report-data').textContent);
 	var S = D.series || null;
-	var samples = (S && S.samples) || [];
+	var all = (S && S.samples) || [];
+	var clients = (S && S.meta && S.meta.clients) || [];
 	var phases = (S && S.phases) || [];
 	var faults = (S && S.faults) || [];
 	var servers = (S && S.meta && S.meta.servers) || [];
@@ -31,8 +34,17 @@
 			'No time series for this run: ' + (D.series_why ||
 			'it was not recorded') + '.';
 	}
+	/* The samples of client `name`; of the first when the page has
+	 * one chart a panel (name null). */
+	function samplesOf(name) {
+		var out = [], want = name === null ? clients[0] : name;
+		for (var i = 0; i < all.length; i++)
+			if (want === undefined || all[i].client === want)
+				out.push(all[i]);
+		return out;
+	}
 	function bands(ctx, area, g) {
-		var end = samples.length ? samples[samples.length - 1].t : 0;
+		var end = g.xAxisExtremes()[1];
 		for (var i = 0; i < phases.length; i++) {
 			var p = phases[i], c = BAND[p.phase];
 			if (!c)
@@ -108,7 +120,7 @@
 				g.setAnnotations(notes(labels[1], rows));
 			});
 	}
-	function perServer(key, scale) {
+	function perServer(samples, key, scale) {
 		var rows = [];
 		for (var i = 0; i < samples.length; i++) {
 			var s = samples[i], row = [s.t];
@@ -122,77 +134,91 @@
 		return rows;
 	}
 
-	var rows = [], i, j;
-	for (i = 0; i < samples.length; i++)
-		rows.push([samples[i].t, num(samples[i].ops),
-		    num(samples[i].err) === null ? null : samples[i].err * 100]);
-	chart('ops', ['t', 'ops/s', 'error %'], rows, {
-		series: { 'error %': { axis: 'y2' } },
-		axes: { y2: { valueRange: [0, 100], independentTicks: true } },
-		ylabel: 'ops/s', y2label: 'error %' }, noSeries(), true);
+	/* One client's charts: sfx is '' (a chart a panel) or '-K'. */
+	function drawClient(sfx, samples) {
+		var rows = [], i, j, row, s, lat, labels;
+		for (i = 0; i < samples.length; i++)
+			rows.push([samples[i].t, num(samples[i].ops),
+			    num(samples[i].err) === null ? null :
+			    samples[i].err * 100]);
+		chart('ops' + sfx, ['t', 'ops/s', 'error %'], rows, {
+			series: { 'error %': { axis: 'y2' } },
+			axes: { y2: { valueRange: [0, 100],
+				independentTicks: true } },
+			ylabel: 'ops/s', y2label: 'error %' }, noSeries(), true);
 
-	var kinds = ['timeout', 'connection', 'server', 'circuit_open', 'pool',
-		'other'];
-	rows = [];
-	for (i = 0; i < samples.length; i++) {
-		var row = [samples[i].t], ek = samples[i].ek || {};
-		for (j = 0; j < kinds.length; j++)
-			row.push(num(ek[kinds[j]]));
-		rows.push(row);
-	}
-	chart('errkind', ['t'].concat(kinds), rows, { stackedGraph: true,
-		ylabel: 'errors/s' }, S ? 'The client exports no errors by ' +
-		'kind.' : noSeries(), true);
-
-	var lat = [], labels = ['t'];
-	for (j = 0; j < servers.length; j++)
-		labels.push(servers[j] + ' p50', servers[j] + ' p99');
-	for (i = 0; i < samples.length; i++) {
-		var s = samples[i], r = [s.t];
-		for (j = 0; j < servers.length; j++) {
-			var x = s.s && s.s[servers[j]] || {};
-			r.push(num(x.p50), num(x.p99));
+		var kinds = ['timeout', 'connection', 'server', 'circuit_open',
+			'pool', 'other'];
+		rows = [];
+		for (i = 0; i < samples.length; i++) {
+			var ek = samples[i].ek || {};
+			row = [samples[i].t];
+			for (j = 0; j < kinds.length; j++)
+				row.push(num(ek[kinds[j]]));
+			rows.push(row);
 		}
-		lat.push(r);
+		chart('errkind' + sfx, ['t'].concat(kinds), rows,
+		    { stackedGraph: true, ylabel: 'errors/s' }, S ? 'The ' +
+		    'client exports no errors by kind.' : noSeries(), true);
+
+		lat = [];
+		labels = ['t'];
+		for (j = 0; j < servers.length; j++)
+			labels.push(servers[j] + ' p50', servers[j] + ' p99');
+		for (i = 0; i < samples.length; i++) {
+			s = samples[i];
+			var r = [s.t];
+			for (j = 0; j < servers.length; j++) {
+				var x = s.s && s.s[servers[j]] || {};
+				r.push(num(x.p50), num(x.p99));
+			}
+			lat.push(r);
+		}
+		chart('latency' + sfx, labels, lat,
+		    { ylabel: 'ms', logscale: true }, S ? 'No latency: the ' +
+		    'client exports no histograms, or did no operation.' :
+		    noSeries(), true);
+
+		/* A small offset per server, so equal states do not hide each
+		 * other; the legend says the state. */
+		rows = perServer(samples, 'br');
+		for (i = 0; i < rows.length; i++)
+			for (j = 1; j < rows[i].length; j++)
+				if (rows[i][j] !== null)
+					rows[i][j] += (j - 1) * 0.04;
+		chart('breaker' + sfx, ['t'].concat(servers), rows, {
+			stepPlot: true, strokeWidth: 2, valueRange: [-0.2, 2.4],
+			axes: { y: {
+				ticker: function () {
+					return [{ v: 0, label: 'closed' },
+					    { v: 1, label: 'half-open' },
+					    { v: 2, label: 'open' }];
+				},
+				valueFormatter: function (v) {
+					return STATE[Math.round(v)] ||
+					    String(v);
+				} } } },
+		    S ? 'The client exports no breaker state (it has no ' +
+		    'circuit breakers).' : noSeries(), true);
+
+		chart('pool' + sfx, ['t'].concat(servers),
+		    perServer(samples, 'pool'), { ylabel: 'connections' },
+		    S ? 'The client exports no pool figures.' : noSeries(), true);
+
+		rows = [];
+		for (i = 0; i < samples.length; i++)
+			rows.push([samples[i].t, num(samples[i].integ)]);
+		chart('integrity' + sfx, ['t', 'integrity errors/s'], rows,
+		    { ylabel: 'errors/s', includeZero: true }, S ? 'The ' +
+		    'client exports no integrity checks.' : noSeries(), true);
 	}
-	chart('latency', labels, lat, { ylabel: 'ms', logscale: true },
-	    S ? 'No latency: the client exports no histograms, or did no ' +
-	    'operation.' : noSeries(), true);
-
-	/* A small offset per server, so equal states do not hide each
-	 * other; the legend says the state. */
-	rows = perServer('br');
-	for (i = 0; i < rows.length; i++)
-		for (j = 1; j < rows[i].length; j++)
-			if (rows[i][j] !== null)
-				rows[i][j] += (j - 1) * 0.04;
-	chart('breaker', ['t'].concat(servers), rows, {
-		stepPlot: true, strokeWidth: 2, valueRange: [-0.2, 2.4],
-		axes: { y: {
-			ticker: function () {
-				return [{ v: 0, label: 'closed' },
-				    { v: 1, label: 'half-open' },
-				    { v: 2, label: 'open' }];
-			},
-			valueFormatter: function (v) {
-				return STATE[Math.round(v)] || String(v);
-			} } } },
-	    S ? 'The client exports no breaker state (it has no circuit ' +
-	    'breakers).' : noSeries(), true);
-
-	chart('pool', ['t'].concat(servers), perServer('pool'),
-	    { ylabel: 'connections' }, S ? 'The client exports no pool ' +
-	    'figures.' : noSeries(), true);
-
-	rows = [];
-	for (i = 0; i < samples.length; i++)
-		rows.push([samples[i].t, num(samples[i].integ)]);
-	chart('integrity', ['t', 'integrity errors/s'], rows,
-	    { ylabel: 'errors/s', includeZero: true }, S ? 'The client ' +
-	    'exports no integrity checks.' : noSeries(), true);
+	var divs = document.querySelectorAll('#panel-ops .chart');
+	for (var d = 0; d < divs.length; d++)
+		drawClient(divs[d].id.slice('chart-ops'.length),
+		    samplesOf(divs[d].getAttribute('data-client')));
 
 	/* The history: one point per run of this scenario. */
-	var H = D.history || [], names = [], seen = {};
+	var H = D.history || [], names = [], seen = {}, i, j, rows, labels;
 	for (i = 0; i < H.length; i++)
 		for (var k in H[i].time_to_open_s || {})
 			if (!seen[k]) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "escape.h"
+#include "html_int.h"
 #include "util.h"
 
 extern const char report_glue_js[];
@@ -23,14 +24,6 @@ extern const char report_css[];
 #define REPORT_CSP "default-src 'none'; script-src 'unsafe-inline'; " \
 	"style-src 'unsafe-inline'; img-src data:; base-uri 'none'; " \
 	"form-action 'none'"
-
-static const char *
-str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "";
-}
 
 static void
 put_time(FILE *f, const json_t *v)
@@ -78,7 +71,7 @@ static void
 put_summary(FILE *f, const struct report_page *p, const char *scenario)
 {
 	const json_t *r = p->record;
-	const char *status = r ? str(r, "status") : "running";
+	const char *status = r ? html_str(r, "status") : "running";
 
 	fputs("<header><h1>", f);
 	esc_html(f, scenario[0] ? scenario : "(unknown scenario)");
@@ -97,9 +90,9 @@ put_summary(FILE *f, const struct report_page *p, const char *scenario)
 		fputs("Verdict: <b>", f);
 		esc_html(f, status);
 		fputs("</b>", f);
-		if (str(r, "reason")[0] != '\0') {
+		if (html_str(r, "reason")[0] != '\0') {
 			fputs(" &mdash; ", f);
-			esc_html(f, str(r, "reason"));
+			esc_html(f, html_str(r, "reason"));
 		}
 	}
 	fputs("</p>\n", f);
@@ -113,9 +106,10 @@ put_summary(FILE *f, const struct report_page *p, const char *scenario)
 	fputs("</header>\n", f);
 }
 
-/* The hypothesis: each check of the record, as the journal has it. */
+/* The hypothesis: each check of the record, as the journal has it;
+ * several clients' side by side. */
 static void
-put_checks(FILE *f, const json_t *r)
+put_checks(FILE *f, const json_t *r, int side)
 {
 	const json_t *checks = json_object_get(r, "checks"), *c;
 	size_t i;
@@ -132,33 +126,38 @@ put_checks(FILE *f, const json_t *r)
 		    "ended before any).</p></section>\n", f);
 		return;
 	}
+	if (side) {
+		html_put_checks_side(f, r);
+		fputs("</section>\n", f);
+		return;
+	}
 	fputs("<table id=\"checks\"><thead><tr><th>check</th><th>phase</th>"
 	    "<th>server</th><th>expected</th><th>measured</th><th>unit</th>"
 	    "<th>result</th><th>why</th></tr></thead><tbody>\n", f);
 	json_array_foreach(checks, i, c) {
-		const char *res = str(c, "result");
+		const char *res = html_str(c, "result");
 
 		fputs("<tr class=\"check ", f);
 		esc_html(f, res);
 		fputs("\" data-check=\"", f);
-		esc_html(f, str(c, "check"));
+		esc_html(f, html_str(c, "check"));
 		fputs("\"><td>", f);
-		esc_html(f, str(c, "check"));
+		esc_html(f, html_str(c, "check"));
 		fputs("</td><td>", f);
-		esc_html(f, str(c, "phase"));
+		esc_html(f, html_str(c, "phase"));
 		fputs("</td><td>", f);
 		esc_html(f, json_is_string(json_object_get(c, "server")) ?
-		    str(c, "server") : "all");
+		    html_str(c, "server") : "all");
 		fputs("</td><td class=\"expected\">", f);
 		esc_number(f, json_object_get(c, "expected"));
 		fputs("</td><td class=\"measured\">", f);
 		esc_number(f, json_object_get(c, "measured"));
 		fputs("</td><td>", f);
-		esc_html(f, str(c, "unit"));
+		esc_html(f, html_str(c, "unit"));
 		fputs("</td><td class=\"result\">", f);
 		esc_html(f, res);
 		fputs("</td><td>", f);
-		esc_html(f, str(c, "why"));
+		esc_html(f, html_str(c, "why"));
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody></table></section>\n", f);
@@ -209,11 +208,11 @@ put_faults(FILE *f, const struct report_page *p)
 			const json_t *rm = json_object_get(x, "removed");
 
 			fputs("<tr><td>", f);
-			esc_html(f, str(x, "server"));
+			esc_html(f, html_str(x, "server"));
 			fputs("</td><td>", f);
-			esc_html(f, str(x, "type"));
+			esc_html(f, html_str(x, "type"));
 			fputs("</td><td>", f);
-			esc_html(f, str(x, "stream"));
+			esc_html(f, html_str(x, "stream"));
 			fputs("</td><td>", f);
 			put_attrs(f, json_object_get(x, "attributes"));
 			fputs("</td><td>", f);
@@ -246,16 +245,16 @@ put_faults(FILE *f, const struct report_page *p)
 		fputs("<tr><td>", f);
 		esc_number(f, json_object_get(x, "t"));
 		fputs(" s</td><td>", f);
-		esc_html(f, str(x, "action"));
+		esc_html(f, html_str(x, "action"));
 		fputs("</td><td>", f);
-		esc_html(f, str(x, "fault"));
+		esc_html(f, html_str(x, "fault"));
 		fputs("</td><td>", f);
-		esc_html(f, str(x, "target"));
+		esc_html(f, html_str(x, "target"));
 		fputs("</td><td>", f);
-		esc_html(f, str(x, "detail"));
+		esc_html(f, html_str(x, "detail"));
 		if (json_object_get(x, "error") != NULL) {
 			fputs(" (failed: ", f);
-			esc_html(f, str(x, "error"));
+			esc_html(f, html_str(x, "error"));
 			fputs(")", f);
 		}
 		fputs("</td></tr>\n", f);
@@ -285,14 +284,35 @@ static const struct {
 	    "runs." },
 };
 
+/* A chart a panel; with several clients, a chart a client side by side
+ * (chart-ID-K, K the client's place in the series), the history apart:
+ * it is the scenario's. */
 static void
-put_panels(FILE *f)
+put_panels(FILE *f, const char **clients, size_t nclients)
 {
-	for (size_t i = 0; i < sizeof(panels) / sizeof(panels[0]); i++)
+	for (size_t i = 0; i < sizeof(panels) / sizeof(panels[0]); i++) {
+		int one = nclients < 2 || strcmp(panels[i].id, "history") == 0;
+
 		fprintf(f, "<section class=\"panel\" id=\"panel-%s\"><h2>%s"
-		    "</h2><p class=\"what\">%s</p><div class=\"chart\" "
-		    "id=\"chart-%s\"></div></section>\n", panels[i].id,
-		    panels[i].title, panels[i].what, panels[i].id);
+		    "</h2><p class=\"what\">%s</p>", panels[i].id,
+		    panels[i].title, panels[i].what);
+		if (one) {
+			fprintf(f, "<div class=\"chart\" id=\"chart-%s\">"
+			    "</div></section>\n", panels[i].id);
+			continue;
+		}
+		fputs("<div class=\"side\">", f);
+		for (size_t k = 0; k < nclients; k++) {
+			fputs("<figure class=\"client\"><figcaption>", f);
+			esc_html(f, clients[k]);
+			fprintf(f, "</figcaption><div class=\"chart\" "
+			    "id=\"chart-%s-%zu\" data-client=\"",
+			    panels[i].id, k);
+			esc_html(f, clients[k]);
+			fputs("\"></div></figure>", f);
+		}
+		fputs("</div></section>\n", f);
+	}
 }
 
 /* A history record as the chart needs it. */
@@ -307,9 +327,9 @@ history_slim(const json_t *history)
 	json_array_foreach((json_t *)history, i, r) {
 		const json_t *fig = json_object_get(r, "figures");
 		json_t *o = json_pack("{s:s, s:O, s:s, s:O, s:O}", "id",
-		    str(r, "id"), "started", json_object_get(r, "started") ?
+		    html_str(r, "id"), "started", json_object_get(r, "started") ?
 			json_object_get(r, "started") : json_null(),
-		    "status", str(r, "status"), "time_to_open_s",
+		    "status", html_str(r, "status"), "time_to_open_s",
 		    json_object_get(fig, "time_to_open_s") ?
 			json_object_get(fig, "time_to_open_s") : json_null(),
 		    "time_to_recover_s",
@@ -363,22 +383,27 @@ finish(FILE *f, char **buf, size_t *n, size_t *len, int failed)
 char *
 report_html(const struct report_page *p, size_t *len)
 {
-	const char *scenario;
+	const char *scenario, *clients[8];
 	char *buf = NULL;
-	size_t n = 0;
+	size_t n = 0, nclients;
 	FILE *f;
-	int failed = 0;
+	int failed = 0, side;
 
 	f = open_memstream(&buf, &n);
 	if (f == NULL)
 		return NULL;
-	scenario = p->record ? str(p->record, "scenario") :
-	    str(json_object_get(p->series, "meta"), "scenario");
+	scenario = p->record ? html_str(p->record, "scenario") :
+	    html_str(json_object_get(p->series, "meta"), "scenario");
+	nclients = html_clients(p->series, p->record, clients,
+	    sizeof(clients) / sizeof(clients[0]));
+	side = json_array_size(json_object_get(p->record, "clients")) > 1;
 	put_head(f, p, scenario);
 	put_summary(f, p, scenario);
-	put_checks(f, p->record);
+	if (side)
+		html_put_clients(f, p->record);
+	put_checks(f, p->record, side);
 	put_faults(f, p);
-	put_panels(f);
+	put_panels(f, clients, nclients);
 	if (p->chart_js == NULL)
 		fputs("<p class=\"missing\" id=\"nolib\">The charting library "
 		    "(dygraphs, Debian's libjs-dygraphs) was not installed "
@@ -440,17 +465,17 @@ report_index_html(const json_t *runs, const json_t *live, size_t *len)
 		const json_t *fig = json_object_get(r, "figures");
 
 		fputs("<tr class=\"", f);
-		esc_html(f, str(r, "status"));
+		esc_html(f, html_str(r, "status"));
 		fputs("\"><td><a href=\"/run/", f);
-		esc_html(f, str(r, "id"));
+		esc_html(f, html_str(r, "id"));
 		fputs("\">", f);
-		esc_html(f, str(r, "id"));
+		esc_html(f, html_str(r, "id"));
 		fputs("</a></td><td>", f);
-		esc_html(f, str(r, "scenario"));
+		esc_html(f, html_str(r, "scenario"));
 		fputs("</td><td>", f);
 		put_time(f, json_object_get(r, "started"));
 		fputs("</td><td class=\"result\">", f);
-		esc_html(f, str(r, "status"));
+		esc_html(f, html_str(r, "status"));
 		fputs("</td><td>", f);
 		esc_number(f, json_object_get(fig, "throughput_ratio"));
 		fputs("</td><td>", f);

@@ -18,7 +18,8 @@ EXTRA_DIST += $(fuzz_series_SRCS) tests/fuzz/corpus/series
 # charts' glue to dygraphs) and report.css are compiled in as strings,
 # report/assets.c made from them here.
 report_libreport_a_SOURCES += report/html.c report/html.h \
-	report/escape.c report/escape.h
+	report/html_clients.c report/html_int.h report/escape.c \
+	report/escape.h
 nodist_report_libreport_a_SOURCES = report/assets.c
 CLEANFILES += report/assets.c
 EXTRA_DIST += report/glue.js report/report.css

@@ -25,7 +25,9 @@ struct series {
 	json_t *end;                /* NULL: the run has not ended */
 	size_t skipped;
 	size_t kept_bytes;          /* sample lines kept, in bytes */
-	double last_t;              /* the last sample's */
+	size_t nclients;            /* the meta's "clients" */
+	double last_t[SERIES_CLIENTS_MAX]; /* each client's last sample's */
+	int have_t[SERIES_CLIENTS_MAX];
 };
 
 static const char *const phases[] = {
@@ -154,13 +156,52 @@ only_keys(json_t *o, const char *const *keys)
 	}
 }
 
+/* An array of 1..max distinct names. */
+static int
+names_ok(const json_t *a, size_t max)
+{
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) > max)
+		return 0;
+	json_array_foreach(a, i, v) {
+		if (!text_ok(v, SERIES_NAME_MAX))
+			return 0;
+		for (size_t j = 0; j < i; j++)
+			if (json_equal(v, json_array_get(a, j)))
+				return 0;
+	}
+	return 1;
+}
+
+/* "clients" made whole: a file from before several clients has only
+ * "client" (or neither: "default"); when both are there, "client" is the
+ * first of "clients". */
+static int
+meta_clients(json_t *o)
+{
+	json_t *cl = json_object_get(o, "clients");
+	json_t *one = json_object_get(o, "client");
+
+	if (cl) {
+		if (!names_ok(cl, SERIES_CLIENTS_MAX) ||
+		    json_array_size(cl) == 0 ||
+		    (one && !json_equal(one, json_array_get(cl, 0))))
+			return -1;
+		return 0;
+	}
+	cl = json_pack("[s]", one ? json_string_value(one) : "default");
+	return cl && json_object_set_new(o, "clients", cl) == 0 ? 0 : -2;
+}
+
 static int
 check_meta(json_t *o)
 {
 	static const char *const keys[] = {"v", "run", "scenario", "start",
-		"interval_ms", "servers", "client", NULL};
+		"interval_ms", "servers", "client", "clients", NULL};
 	json_t *v = json_object_get(o, "v"), *sv;
-	size_t i;
+	int rc;
 
 	if (!json_is_integer(v) || json_integer_value(v) != 1)
 		return -1;
@@ -174,18 +215,11 @@ check_meta(json_t *o)
 	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
 	    json_integer_value(v) > 3600000))
 		return -1;
-	if ((sv = json_object_get(o, "servers"))) {
-		if (!json_is_array(sv) ||
-		    json_array_size(sv) > SERIES_SERVERS_MAX)
-			return -1;
-		json_array_foreach(sv, i, v) {
-			if (!text_ok(v, SERIES_NAME_MAX))
-				return -1;
-			for (size_t j = 0; j < i; j++)
-				if (json_equal(v, json_array_get(sv, j)))
-					return -1;
-		}
-	}
+	if ((sv = json_object_get(o, "servers")) &&
+	    !names_ok(sv, SERIES_SERVERS_MAX))
+		return -1;
+	if ((rc = meta_clients(o)) != 0)
+		return rc;
 	only_keys(o, keys);
 	return 0;
 }
@@ -292,6 +326,26 @@ check_end(json_t *o)
 	return 0;
 }
 
+/* The index of a sample's client among the meta's, its "client" set
+ * when it had none (the first); -1 when it is not one of them, or comes
+ * before the meta (the writer writes the meta first). */
+static int
+sample_client(struct series *s, json_t *o)
+{
+	const json_t *cl = json_object_get(s->meta, "clients");
+	json_t *v = json_object_get(o, "client");
+
+	if (!s->meta)
+		return -1;
+	if (!v)
+		return json_object_set(o, "client", json_array_get(cl, 0)) ?
+		    -1 : 0;
+	for (size_t i = 0; i < s->nclients; i++)
+		if (json_equal(v, json_array_get(cl, i)))
+			return (int)i;
+	return -1;
+}
+
 /* One whole line. 0 kept, -1 skipped (counted by the caller), -2 no
  * memory. */
 static int
@@ -307,19 +361,23 @@ line(struct series *s, const char *p, size_t n)
 		goto out;
 	type = json_string_value(json_object_get(o, "type"));
 	if (strcmp(type, "meta") == 0) {
-		if (s->meta || check_meta(o))
+		if (s->meta || (rc = check_meta(o)) != 0)
 			goto out;
+		s->nclients = json_array_size(json_object_get(o, "clients"));
 		one = &s->meta;
 	} else if (strcmp(type, "sample") == 0) {
 		double t;
+		int c;
 
-		if (s->kept_bytes + n > SERIES_KEEP_BYTES || check_sample(o))
+		if (s->kept_bytes + n > SERIES_KEEP_BYTES || check_sample(o) ||
+		    (c = sample_client(s, o)) < 0)
 			goto out;
-		/* Time goes forward: a chart's x axis must. */
+		/* Each client's time goes forward: a chart's x axis must. */
 		t = json_number_value(json_object_get(o, "t"));
-		if (json_array_size(s->samples) && t < s->last_t)
+		if (s->have_t[c] && t < s->last_t[c])
 			goto out;
-		s->last_t = t;
+		s->last_t[c] = t;
+		s->have_t[c] = 1;
 		s->kept_bytes += n;
 		list = s->samples;
 	} else if (strcmp(type, "phase") == 0) {

@@ -17,6 +17,8 @@
 #define SERIES_SERVERS_MAX 16
 #define SERIES_RUN_ID_MAX 64
 #define SERIES_NAME_MAX 64
+/* Clients sampled in one run (a config holds at most 8). */
+#define SERIES_CLIENTS_MAX 8
 #define SERIES_FILE_MAX (64 * 1024 * 1024)
 #define SERIES_LINES_MAX 200000
 /* What the reader keeps, so a hostile file cannot make a report take a
@@ -45,7 +47,11 @@ struct series *series_parse(const char *text, size_t len, char *err,
 /* Normalized (new reference, NULL on no memory):
  * {"meta":{},"samples":[...],"phases":[...],"faults":[...],
  *  "end":{}|null,"skipped":N}; each element is its line's object
- * without "type", only the contract's keys kept. The values under the
+ * without "type", only the contract's keys kept. The meta always has
+ * "clients" (the clients sampled, in the run's order; ["default"] for a
+ * file without it) and every sample a "client" among them: the samples
+ * of several clients are interleaved, each client's in time order. The
+ * values under the
  * five keys are the series' own, shared: read them, never change them
  * (json_deep_copy() first to change them). */
 json_t *series_json(const struct series *s);

@@ -20,7 +20,7 @@
 struct engine {
 	struct engine_options opt;
 	/* One a client, in opt.clients' order; the first is the one whose
-	 * series and live figures are published. */
+	 * live figures are published (the series has every client's). */
 	struct sampler *samplers[RUN_CLIENTS_MAX];
 	size_t nsamplers;
 	struct proxy_backend backend;
@@ -236,11 +236,9 @@ engine_samples(struct engine *e)
 		if (!e->runner.run)
 			continue;
 		runner_samples(&e->runner, i, e->samples, n);
-		/* The series (the report page) are the first client's. */
-		if (i > 0)
-			continue;
-		publish_samples(&e->pub, e->runner.run, e->samples, n);
-		if (n == 0)
+		publish_samples(&e->pub, e->runner.run, i, e->samples, n);
+		/* The live figures (status) are the first client's. */
+		if (i > 0 || n == 0)
 			continue;
 		e->ops_rate = e->samples[n - 1].ops_rate;
 		e->error_rate = e->samples[n - 1].error_rate;

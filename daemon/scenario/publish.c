@@ -90,8 +90,15 @@ series_of(struct publisher *p, const char *id)
 static void
 series_begin(struct publisher *p, const struct run *r)
 {
-	struct series_meta m = {p->state_dir, r->id, r->spec.name, "default",
-		r->started_wall, p->servers, p->nservers};
+	const char *clients[RUN_CLIENTS_MAX];
+	struct series_meta m = {.state_dir = p->state_dir, .run = r->id,
+		.scenario = r->spec.name, .clients = clients,
+		.start = r->started_wall, .servers = p->servers,
+		.nservers = p->nservers};
+
+	/* A run of no named client samples one, "default". */
+	for (size_t i = 0; i < r->nclients && r->clients[i][0]; i++)
+		clients[m.nclients++] = r->clients[i];
 
 	series_writer_close(p->series);
 	if (!p->series_counted ||
@@ -115,13 +122,13 @@ series_finish(struct publisher *p, double wall, enum run_status st)
 }
 
 void
-publish_samples(struct publisher *p, const struct run *r,
+publish_samples(struct publisher *p, const struct run *r, size_t client,
     const struct lg_sample *s, size_t n)
 {
 	struct series_writer *w = r ? series_of(p, r->id) : NULL;
 
 	for (size_t i = 0; w && i < n; i++)
-		series_writer_sample(w, &s[i]);
+		series_writer_sample(w, client, &s[i]);
 }
 
 void

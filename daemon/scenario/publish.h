@@ -57,8 +57,9 @@ void publish_done(struct publisher *p, const struct playlist *pl,
  * run's series. */
 void publish_servers(struct publisher *p, const char *const *servers,
     size_t n);
-/* The client's scrapes during run `r` (NULL: none), to its series. */
+/* Client number `client`'s scrapes during run `r` (NULL: none), to the
+ * run's series. */
 void publish_samples(struct publisher *p, const struct run *r,
-    const struct lg_sample *s, size_t n);
+    size_t client, const struct lg_sample *s, size_t n);
 
 #endif

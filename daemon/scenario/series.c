@@ -21,18 +21,25 @@
 /* Scrapes kept for the quantile window: 1 s at 200 ms, and some slack. */
 #define SERIES_HISTORY 8
 
-struct series_writer {
-	int fd;                     /* -1 once a write failed */
-	char path[PATH_MAX];
-	char run[SERIES_RUN_ID_MAX + 1];
-	char client[SERIES_NAME_MAX + 1];
-	double start;
-	size_t bytes, nsamples;
-	int full;                   /* samples stopped at the cap */
+/* Each client's rates and quantiles are its own: its last sample
+ * written and its recent scrapes. */
+struct series_client {
+	char name[SERIES_NAME_MAX + 1];
 	int have_base;
 	struct lg_sample base;      /* the last sample written: rates */
 	struct lg_sample hist[SERIES_HISTORY]; /* recent scrapes: quantiles */
 	size_t hhead, hcount;
+};
+
+struct series_writer {
+	int fd;                     /* -1 once a write failed */
+	char path[PATH_MAX];
+	char run[SERIES_RUN_ID_MAX + 1];
+	double start;
+	size_t bytes, nsamples;
+	int full;                   /* samples stopped at the cap */
+	size_t nclients;
+	struct series_client *clients;
 };
 
 /* Rounded so the lines stay short: figures to 1/1000. */
@@ -101,7 +108,7 @@ series_writer_open(const struct series_meta *m)
 {
 	struct series_writer *w;
 	char dir[PATH_MAX];
-	json_t *meta, *servers;
+	json_t *meta, *servers, *clients;
 
 	if (!series_run_id_ok(m->run)) {
 		log_warn("%s: not a run id; no series", m->run);
@@ -129,25 +136,40 @@ series_writer_open(const struct series_meta *m)
 		return NULL;
 	}
 	strlcpy_r(w->run, m->run, sizeof w->run);
-	strlcpy_r(w->client, m->client ? m->client : "default",
-	    sizeof w->client);
+	w->nclients = m->nclients ? m->nclients : 1;
+	if (w->nclients > SERIES_CLIENTS_MAX)
+		w->nclients = SERIES_CLIENTS_MAX;
+	if (!(w->clients = calloc(w->nclients, sizeof *w->clients))) {
+		log_warn("out of memory; no series for %s", m->run);
+		free(w);
+		return NULL;
+	}
+	for (size_t i = 0; i < w->nclients; i++)
+		strlcpy_r(w->clients[i].name, m->nclients ? m->clients[i] :
+		    "default", sizeof w->clients[i].name);
 	w->start = m->start;
 	w->fd = open_regular(w->path,
 	    O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW, 0644);
 	if (w->fd < 0) {
 		log_warn("%s: %s; no series for this run", w->path,
 		    file_strerror(errno));
+		free(w->clients);
 		free(w);
 		return NULL;
 	}
+	clients = json_array();
+	for (size_t i = 0; clients && i < w->nclients; i++)
+		json_array_append_new(clients,
+		    json_string(w->clients[i].name));
 	servers = json_array();
 	for (size_t i = 0; servers && i < m->nservers &&
 	    i < SERIES_SERVERS_MAX; i++)
 		json_array_append_new(servers, json_string(m->servers[i]));
-	meta = json_pack("{s:s,s:i,s:s,s:s,s:f,s:i,s:o,s:s}", "type", "meta",
-	    "v", 1, "run", w->run, "scenario", m->scenario, "start", m->start,
-	    "interval_ms", SAMPLER_INTERVAL_MS, "servers", servers, "client",
-	    w->client);
+	/* "client", the first, as before several clients were sampled. */
+	meta = json_pack("{s:s,s:i,s:s,s:s,s:f,s:i,s:o,s:s,s:o}", "type",
+	    "meta", "v", 1, "run", w->run, "scenario", m->scenario, "start",
+	    m->start, "interval_ms", SAMPLER_INTERVAL_MS, "servers", servers,
+	    "client", w->clients[0].name, "clients", clients);
 	if (write_line(w, meta, SERIES_WRITER_CAP) != 0) {
 		series_writer_close(w);
 		return NULL;
@@ -176,13 +198,13 @@ series_writer_nsamples(const struct series_writer *w)
 /* The scrape the quantiles are taken from: the newest one at least the
  * window older than `s`, else the oldest kept; NULL if none is older. */
 static struct lg_sample *
-quantile_base(struct series_writer *w, const struct lg_sample *s)
+quantile_base(struct series_client *c, const struct lg_sample *s)
 {
 	struct lg_sample *oldest = NULL;
 
-	for (size_t k = w->hcount; k-- > 0;) {
+	for (size_t k = c->hcount; k-- > 0;) {
 		struct lg_sample *h =
-		    &w->hist[(w->hhead + k) % SERIES_HISTORY];
+		    &c->hist[(c->hhead + k) % SERIES_HISTORY];
 
 		if (h->mono_ms >= s->mono_ms)
 			continue;
@@ -209,10 +231,10 @@ gauge(double v)
 }
 
 static json_t *
-server_json(struct series_writer *w, struct lg_sample *qb,
+server_json(struct series_client *c, struct lg_sample *qb,
     struct sample_server *sv, double dt)
 {
-	struct sample_server *b = sample_server(&w->base, sv->name, 0);
+	struct sample_server *b = sample_server(&c->base, sv->name, 0);
 	struct sample_server *q = qb ? sample_server(qb, sv->name, 0) : NULL;
 	int hist = sv->nbuckets > 0;
 
@@ -228,17 +250,17 @@ server_json(struct series_writer *w, struct lg_sample *qb,
 }
 
 static json_t *
-sample_json(struct series_writer *w, const struct lg_sample *s,
+sample_json(struct series_client *c, const struct lg_sample *s,
     struct lg_sample *qb, double t)
 {
-	const struct lg_sample *b = &w->base;
+	const struct lg_sample *b = &c->base;
 	double dt = (double)(s->mono_ms - b->mono_ms) / 1000.0;
 	double dops = s->ops_total - b->ops_total;
 	double dfail = s->failed_total - b->failed_total;
 	json_t *o, *ek, *sv;
 
 	o = json_pack("{s:s,s:f,s:s,s:o,s:o,s:o}", "type", "sample", "t", t,
-	    "client", w->client, "ops", rate(s->ops_total, b->ops_total, dt),
+	    "client", c->name, "ops", rate(s->ops_total, b->ops_total, dt),
 	    "err", dops > 0 && dfail >= 0 && dfail <= dops ?
 	    json_real(round(dfail / dops * 1e6) / 1e6) : json_null(),
 	    "integ", s->have_integrity ? rate(s->integrity_total,
@@ -262,7 +284,7 @@ sample_json(struct series_writer *w, const struct lg_sample *s,
 		struct sample_server cur = s->servers[i];
 
 		if (json_object_set_new(sv, cur.name,
-		    server_json(w, qb, &cur, dt)))
+		    server_json(c, qb, &cur, dt)))
 			goto nomem;
 	}
 	return o;
@@ -272,25 +294,28 @@ nomem:
 }
 
 void
-series_writer_sample(struct series_writer *w, const struct lg_sample *s)
+series_writer_sample(struct series_writer *w, size_t client,
+    const struct lg_sample *s)
 {
+	struct series_client *c;
 	double t = s->wall - w->start;
 	uint64_t since, pace;
 	struct lg_sample *qb;
 	int r;
 
 	/* A scrape queued before this run began is the last run's. */
-	if (w->fd < 0 || t < -0.5)
+	if (w->fd < 0 || client >= w->nclients || t < -0.5)
 		return;
 	if (t < 0)
 		t = 0;
-	qb = quantile_base(w, s);
-	if (!w->have_base) {
-		w->base = *s;
-		w->have_base = 1;
+	c = &w->clients[client];
+	qb = quantile_base(c, s);
+	if (!c->have_base) {
+		c->base = *s;
+		c->have_base = 1;
 		goto keep;
 	}
-	since = s->mono_ms > w->base.mono_ms ? s->mono_ms - w->base.mono_ms :
+	since = s->mono_ms > c->base.mono_ms ? s->mono_ms - c->base.mono_ms :
 	    0;
 	pace = t * 1000.0 < SERIES_THIN1_AFTER_MS ? 0 :
 	    t * 1000.0 < SERIES_THIN2_AFTER_MS ? SERIES_THIN1_MS :
@@ -299,11 +324,12 @@ series_writer_sample(struct series_writer *w, const struct lg_sample *s)
 	if (since == 0 || (pace && since + SAMPLER_INTERVAL_MS / 2 < pace) ||
 	    w->full)
 		goto keep;
-	r = write_line(w, sample_json(w, s, qb, round3(t)),
+	/* The cap is the file's, whatever the clients: several share it. */
+	r = write_line(w, sample_json(c, s, qb, round3(t)),
 	    SERIES_WRITER_CAP - SERIES_WRITER_RESERVE);
 	if (r == 0) {
 		w->nsamples++;
-		w->base = *s;
+		c->base = *s;
 	} else if (r > 0) {
 		log_warn("%s: the series reached its bound (%d bytes); no "
 		    "more samples", w->run,
@@ -311,12 +337,12 @@ series_writer_sample(struct series_writer *w, const struct lg_sample *s)
 		w->full = 1;
 	}
 keep:
-	if (w->hcount == SERIES_HISTORY) {
-		w->hhead = (w->hhead + 1) % SERIES_HISTORY;
-		w->hcount--;
+	if (c->hcount == SERIES_HISTORY) {
+		c->hhead = (c->hhead + 1) % SERIES_HISTORY;
+		c->hcount--;
 	}
-	w->hist[(w->hhead + w->hcount) % SERIES_HISTORY] = *s;
-	w->hcount++;
+	c->hist[(c->hhead + c->hcount) % SERIES_HISTORY] = *s;
+	c->hcount++;
 }
 
 static double
@@ -372,5 +398,6 @@ series_writer_close(struct series_writer *w)
 		return;
 	if (w->fd >= 0)
 		close(w->fd);
+	free(w->clients);
 	free(w);
 }

@@ -6,10 +6,11 @@
  *
  * Samples are the sampler's scrapes reduced to rates (counter deltas
  * since the last sample written), p50/p99 per server (histogram delta
- * over the last second) and gauges. Bounded: every sample for the first
- * 2 minutes, one a second until 10 minutes, then one every 5 s, and
- * nothing past SERIES_WRITER_CAP bytes but the end line (docs/METRICS.md,
- * "Run series"). */
+ * over the last second) and gauges; each client's on lines of its own
+ * ("client" names it). Bounded: every sample for the first 2 minutes,
+ * one a second until 10 minutes, then one every 5 s, and nothing past
+ * SERIES_WRITER_CAP bytes but the end line, whatever the number of
+ * clients (docs/METRICS.md, "Run series"). */
 #ifndef RELIABD_SCENARIO_SERIES_H
 #define RELIABD_SCENARIO_SERIES_H
 
@@ -33,7 +34,10 @@ struct series_meta {
 	const char *state_dir;
 	const char *run;          /* the journal record's id */
 	const char *scenario;
-	const char *client;       /* "default" */
+	/* The clients sampled, in the run's order (at most
+	 * SERIES_CLIENTS_MAX); none: one, "default". */
+	const char *const *clients;
+	size_t nclients;
 	double start;             /* unix seconds; t counts from here */
 	const char *const *servers;
 	size_t nservers;
@@ -45,8 +49,10 @@ struct series_writer;
  * NULL on error (logged): the run goes on without a series. */
 struct series_writer *series_writer_open(const struct series_meta *m);
 const char *series_writer_run(const struct series_writer *w);
-/* A scrape of the client. The first only sets the rates' baseline. */
-void series_writer_sample(struct series_writer *w, const struct lg_sample *s);
+/* A scrape of client number `client` (series_meta's order). Each
+ * client's first only sets its rates' baseline. */
+void series_writer_sample(struct series_writer *w, size_t client,
+    const struct lg_sample *s);
 /* `wall`: unix seconds. */
 void series_writer_phase(struct series_writer *w, double wall,
     const char *phase);

@@ -7,8 +7,10 @@
 # errors are timeouts at about its op timeout. The journal holds each
 # client's figures, checks and verdict; the run fails because b did;
 # with --compare the same run succeeds (it completed) and the clients'
-# verdicts stay as they were. `show` prints them side by side.
+# verdicts stay as they were. `show` prints them side by side, and so
+# does the run's report page, loaded in headless Chromium.
 source "$top_srcdir/tests/integration/verdict_lib.sh"
+need python3 chromium
 
 {
 	verdict_lab_conf
@@ -63,6 +65,7 @@ plain=$(run 2s 3s 4s)
 compared=$(run 1s 2s 1s --compare)
 ctl show "$(jq -r .id <<<"$plain")" >"$T/show.txt" || fail "show failed"
 ctl --json show "$(jq -r .id <<<"$plain")" >"$T/show.json" || fail "show --json failed"
+ctl report "$(jq -r .id <<<"$plain")" -o "$T/report.html" >/dev/null || fail "report failed"
 lab_stop
 
 echo "  record: $(wc -c <<<"$plain") bytes (two clients, three servers)"
@@ -124,3 +127,103 @@ grep -Eq '^  testing by kind +circuit_open [0-9]+.* +timeout [0-9]+' "$T/show.tx
 	fail "show: no errors by kind side by side: $(grep 'by kind' "$T/show.txt")"
 jq -e '.run.clients | length == 2' "$T/show.json" >/dev/null || fail "show --json: $(head -c 300 "$T/show.json")"
 pass "show prints the clients side by side"
+
+# The report page: each client's verdict and figures a row, each check a
+# row with each client's measured value and result as the record has
+# them, and a chart a client in every panel, drawn from that client's
+# own samples (the lab is stopped: the page needs nothing from it).
+timeout 120 chromium --headless --no-sandbox --disable-gpu \
+	--disable-background-networking --user-data-dir="$T/chromium" \
+	--enable-logging=stderr --v=0 --virtual-time-budget=5000 \
+	--dump-dom "file://$T/report.html" >"$T/dom.html" \
+	2>"$T/chromium.log" || fail "chromium failed: $(tail -5 "$T/chromium.log")"
+if grep -E ':CONSOLE' "$T/chromium.log" >"$T/console.txt"; then
+	fail "console messages: $(cat "$T/console.txt")"
+fi
+printf '%s\n' "$plain" >"$T/plain.json"
+python3 - "$T/plain.json" "$T/report.html" "$T/dom.html" <<'EOF' || fail "the report page does not show the clients side by side"
+import json, re, sys
+from html.parser import HTMLParser
+rec = json.load(open(sys.argv[1]))
+page = open(sys.argv[2]).read()
+data = json.loads(re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1))
+errs = []
+names = [c["name"] for c in rec["clients"]]
+# The series holds every client's samples.
+got = {}
+for s in data["series"]["samples"]:
+    got.setdefault(s.get("client"), []).append(s)
+if data["series"]["meta"].get("clients") != names:
+    errs.append("series clients %s, record %s" % (data["series"]["meta"].get("clients"), names))
+for n in names:
+    if len(got.get(n, [])) < 10:
+        errs.append("client %s: %d samples in the series" % (n, len(got.get(n, []))))
+
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.charts, self.verdicts, self.checks = {}, [], []
+        self.cur = self.cell = None
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "div" and (a.get("id") or "").startswith("chart-"):
+            self.charts[a["id"][6:]] = a
+        if tag == "tr" and "data-client" in a:
+            self.cur = []
+            self.verdicts.append(self.cur)
+        if tag == "tr" and "data-check" in a:
+            self.cur = []
+            self.checks.append(self.cur)
+        if tag == "td" and self.cur is not None:
+            self.cell = []
+    def handle_endtag(self, tag):
+        if tag == "td" and self.cell is not None:
+            self.cur.append("".join(self.cell))
+            self.cell = None
+        if tag == "tr":
+            self.cur = None
+    def handle_data(self, d):
+        if self.cell is not None:
+            self.cell.append(d)
+p = P()
+p.feed(open(sys.argv[3]).read())
+def fmt(v):
+    return "-" if not isinstance(v, (int, float)) or isinstance(v, bool) else "%.6g" % v
+def key_of(k):
+    return (k["check"], k.get("phase") or "", k.get("server") or "all")
+want = [[c["name"], c["status"]] for c in rec["clients"]]
+if [v[:2] for v in p.verdicts] != want:
+    errs.append("verdict rows %s, record %s" % ([v[:2] for v in p.verdicts], want))
+# Each check once, each client's figure in its own columns.
+keys = []
+for c in rec["clients"]:
+    for k in c["checks"]:
+        if key_of(k) not in keys:
+            keys.append(key_of(k))
+if len(p.checks) != len(keys):
+    errs.append("%d check rows for %d checks" % (len(p.checks), len(keys)))
+for row, key in zip(p.checks, keys):
+    if tuple(row[:3]) != key:
+        errs.append("row %s for check %s" % (row[:3], key))
+        continue
+    for i, c in enumerate(rec["clients"]):
+        m = [k for k in c["checks"] if key_of(k) == key]
+        exp = [fmt(m[0].get("measured")), m[0]["result"]] if m else ["-", "-"]
+        if row[5 + 2 * i:7 + 2 * i] != exp:
+            errs.append("check %s, client %s: %s, record %s" % (key, c["name"], row[5 + 2 * i:7 + 2 * i], exp))
+# A chart a client, drawn: throughput, errors by kind, latency.
+for i, n in enumerate(names):
+    for c in ("ops", "errkind", "latency"):
+        a = p.charts.get("%s-%d" % (c, i))
+        if a is None or a.get("data-client") != n:
+            errs.append("no chart %s for client %s: %s" % (c, n, a))
+        elif int(a.get("data-points") or 0) <= 0:
+            errs.append("chart %s of client %s not drawn: %s" % (c, n, a))
+if errs:
+    print("\n".join(errs), file=sys.stderr)
+    sys.exit(1)
+print("  page: %d check rows; samples %s; ops points %s" % (len(p.checks),
+      {n: len(got[n]) for n in names},
+      [p.charts["ops-%d" % i]["data-points"] for i in range(len(names))]))
+EOF
+pass "the report page shows the clients side by side: verdicts, checks, a chart each"

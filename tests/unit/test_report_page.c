@@ -122,6 +122,71 @@ START_TEST(checks_table)
 }
 END_TEST
 
+/* Several clients: their verdicts and figures a row each, one row a
+ * check with each client's measured value and result (a check only one
+ * client has shows "-" for the other), and a chart a client in every
+ * panel but the history, named by the series' clients; a hostile client
+ * name escaped everywhere. */
+START_TEST(side_by_side)
+{
+	json_t *r = record(), *s = series(), *a, *b, *cl;
+	struct report_page p = { .run_id = "r-1", .chart_js = "/*lib*/" };
+	size_t len;
+	char *html;
+
+	a = json_deep_copy(r);
+	b = json_deep_copy(r);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	json_object_set_new(a, "name", json_string("breaker"));
+	json_object_set_new(b, "name", json_string(EVIL));
+	json_object_set_new(b, "status", json_string("success"));
+	json_object_set_new(json_object_get(b, "figures"), "throughput_ratio",
+	    json_real(0.25));
+	json_object_set_new(json_array_get(json_object_get(b, "checks"), 0),
+	    "measured", json_real(0.125));
+	json_object_set_new(json_array_get(json_object_get(b, "checks"), 0),
+	    "result", json_string("failed"));
+	json_array_remove(json_object_get(b, "checks"), 1);
+	cl = json_pack("[o,o]", a, b);
+	ck_assert_ptr_nonnull(cl);
+	json_object_set_new(r, "clients", cl);
+	json_object_set_new(json_object_get(s, "meta"), "clients",
+	    json_pack("[s,s]", "breaker", EVIL));
+	p.record = r;
+	p.series = s;
+	html = report_html(&p, &len);
+	ck_assert_ptr_nonnull(html);
+	ck_assert_uint_eq(count(html, "</script"), 3);
+	ck_assert_uint_eq(count(html, "<!--"), 0);
+	ck_assert_ptr_nonnull(strstr(html, "<table id=\"client-verdicts\">"));
+	ck_assert_ptr_nonnull(strstr(html, "<tr class=\"failed\" "
+	    "data-client=\"breaker\"><td>breaker</td><td class=\"result\">"
+	    "failed</td><td>-</td>"));
+	ck_assert_ptr_nonnull(strstr(html, "<td class=\"result\">success"
+	    "</td><td>0.25</td>"));
+	/* Two checks, a row each, each client's figure in its columns. */
+	ck_assert_uint_eq(count(html, "<tr class=\"check\" data-check="), 2);
+	ck_assert_ptr_nonnull(strstr(html, "<td>ratio</td><td class=\"measured"
+	    "\">0.579735</td><td class=\"result passed\" title=\"\">passed"
+	    "</td><td class=\"measured\">0.125</td><td class=\"result failed"
+	    "\" title=\"\">failed</td></tr>"));
+	ck_assert_ptr_nonnull(strstr(html, "<td class=\"measured\">-</td>"
+	    "<td class=\"result \" title=\"\">-</td></tr>"));
+	/* A chart a client, the history once. */
+	ck_assert_ptr_null(strstr(html, "id=\"chart-ops\""));
+	ck_assert_ptr_nonnull(strstr(html, "id=\"chart-ops-0\" "
+	    "data-client=\"breaker\""));
+	ck_assert_ptr_nonnull(strstr(html, "id=\"chart-latency-1\""));
+	ck_assert_ptr_null(strstr(html, "id=\"chart-history-0\""));
+	ck_assert_ptr_nonnull(strstr(html, "id=\"chart-history\""));
+	ck_assert_ptr_null(strstr(html, "<script><script>"));
+	free(html);
+	json_decref(r);
+	json_decref(s);
+}
+END_TEST
+
 START_TEST(missing)
 {
 	static const char *const charts[] = { "ops", "errkind", "latency",
@@ -275,6 +340,7 @@ main(void)
 
 	tcase_add_test(tc, escaped);
 	tcase_add_test(tc, checks_table);
+	tcase_add_test(tc, side_by_side);
 	tcase_add_test(tc, missing);
 	tcase_add_test(tc, live_page);
 	tcase_add_test(tc, index_page);

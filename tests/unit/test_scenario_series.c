@@ -90,8 +90,9 @@ fake(struct lg_sample *s, int i, size_t nservers)
 static struct series_writer *
 open_writer(size_t nservers)
 {
-	struct series_meta m = {dir, RUN, "partition", "default", START,
-		names, nservers};
+	struct series_meta m = {.state_dir = dir, .run = RUN,
+		.scenario = "partition", .start = START, .servers = names,
+		.nservers = nservers};
 	struct series_writer *w = series_writer_open(&m);
 
 	ck_assert_ptr_nonnull(w);
@@ -138,6 +139,16 @@ append_raw(const char *bytes, size_t n)
 	close(fd);
 }
 
+static void
+append_str(const char *line)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	close(fd);
+}
+
 START_TEST(test_rates_and_quantiles)
 {
 	struct series_writer *w = open_writer(3);
@@ -149,7 +160,7 @@ START_TEST(test_rates_and_quantiles)
 	series_writer_phase(w, START + 0.01, "stabilization");
 	for (int i = 0; i < 11; i++) {
 		fake(s, i, 3);
-		series_writer_sample(w, s);
+		series_writer_sample(w, 0, s);
 	}
 	series_writer_fault(w, START + 2.05, "apply", "latency", "memcache1",
 	    "downstream latency=1000", NULL);
@@ -220,11 +231,11 @@ START_TEST(test_unknowns)
 	ck_assert_ptr_nonnull(s);
 	fake(s, -10, 2);
 	s->ops_total = s->failed_total = 0;
-	series_writer_sample(w, s);     /* the last run's: ignored */
+	series_writer_sample(w, 0, s);     /* the last run's: ignored */
 	fake(s, 5, 2);
-	series_writer_sample(w, s);     /* the baseline */
+	series_writer_sample(w, 0, s);     /* the baseline */
 	fake(s, 6, 2);
-	series_writer_sample(w, s);
+	series_writer_sample(w, 0, s);
 	fake(s, 7, 2);
 	s->ops_total = 10;              /* restarted */
 	s->failed_total = 0;
@@ -232,7 +243,7 @@ START_TEST(test_unknowns)
 	s->have_err_kind = 0;
 	s->servers[1].nbuckets = 0;     /* no histogram */
 	s->servers[1].breaker = -1;
-	series_writer_sample(w, s);
+	series_writer_sample(w, 0, s);
 	series_writer_close(w);         /* no end: the worker died */
 
 	j = load_json(NULL);
@@ -269,7 +280,7 @@ START_TEST(test_damage)
 	ck_assert_ptr_nonnull(s);
 	for (int i = 0; i < 4; i++) {
 		fake(s, i, 3);
-		series_writer_sample(w, s);
+		series_writer_sample(w, 0, s);
 	}
 	series_writer_close(w);
 	/* A block of NULs (ext4 after a power cut), a line over 16 KiB,
@@ -303,14 +314,86 @@ START_TEST(test_damage)
 }
 END_TEST
 
+/* Two clients in one run: each on lines of its own, its rates from its
+ * own counters, their samples interleaved; the reader keeps each
+ * client's time order apart, fills in "client" and "clients" for a file
+ * from before several clients, and skips a sample of a client the meta
+ * does not name. */
+START_TEST(test_two_clients)
+{
+	static const char *const cl[] = {"breaker", "plain"};
+	struct series_meta m = {.state_dir = dir, .run = RUN,
+		.scenario = "partition", .clients = cl, .nclients = 2,
+		.start = START, .servers = names, .nservers = 2};
+	struct series_writer *w = series_writer_open(&m);
+	struct lg_sample *s = malloc(sizeof *s);
+	size_t seen[2] = {0, 0}, i;
+	json_t *j, *smp, *meta;
+	const char *c;
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert_ptr_nonnull(s);
+	for (int k = 0; k < 6; k++) {
+		fake(s, k, 2);
+		series_writer_sample(w, 0, s);
+		/* The second client does half the work, scraped 50 ms
+		 * earlier: its t is behind the first's. */
+		fake(s, k, 2);
+		s->ops_total /= 2;
+		s->failed_total /= 2;
+		s->wall -= 0.05;
+		series_writer_sample(w, 1, s);
+	}
+	series_writer_sample(w, 2, s);  /* no such client: ignored */
+	series_writer_end(w, START + 2, "success");
+	/* A sample of a client the meta does not name. */
+	append_str("{\"type\":\"sample\",\"t\":3,\"client\":\"x\"}\n");
+
+	j = load_json(NULL);
+	meta = json_object_get(j, "meta");
+	ck_assert_str_eq(json_string_value(json_object_get(meta, "client")),
+	    "breaker");
+	ck_assert_uint_eq(json_array_size(json_object_get(meta, "clients")),
+	    2);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(
+	    meta, "clients"), 1)), "plain");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "skipped")), 1);
+	json_array_foreach(json_object_get(j, "samples"), i, smp) {
+		c = json_string_value(json_object_get(smp, "client"));
+		ck_assert_ptr_nonnull(c);
+		ck_assert_double_eq_tol(num(smp, "ops", NULL, NULL),
+		    strcmp(c, "breaker") == 0 ? 5000 : 2500, 1e-6);
+		seen[strcmp(c, "breaker") == 0 ? 0 : 1]++;
+	}
+	/* Each client's first scrape is only its baseline. */
+	ck_assert_uint_eq(seen[0], 5);
+	ck_assert_uint_eq(seen[1], 5);
+	json_decref(j);
+
+	/* A file from before several clients: its meta has no "clients",
+	 * its samples no "client". */
+	ck_assert_int_eq(unlink(path), 0);
+	append_str("{\"type\":\"meta\",\"v\":1,\"run\":\"" RUN "\","
+	    "\"scenario\":\"p\",\"start\":1}\n");
+	append_str("{\"type\":\"sample\",\"t\":1,\"ops\":5}\n");
+	j = load_json(NULL);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(
+	    json_object_get(j, "meta"), "clients"), 0)), "default");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(j, "samples"), 0), "client")), "default");
+	json_decref(j);
+	free(s);
+}
+END_TEST
+
 START_TEST(test_bad_run_ids)
 {
 	static const char *const bad[] = {
 		"../x", "..", ".", ".hidden", "", "a/b", "a b", "x\n",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	};
-	struct series_meta m = {NULL, NULL, "partition", "default", START,
-		names, 3};
+	struct series_meta m = {.scenario = "partition", .start = START,
+		.servers = names, .nservers = 3};
 	char err[256], other[192];
 	struct series_writer *w;
 	int fd;
@@ -367,7 +450,7 @@ START_TEST(test_ten_minutes)
 		series_writer_phase(w, START, "stabilization");
 		for (int i = 0; i < 3000; i++) {
 			fake(s, i, 3);
-			series_writer_sample(w, s);
+			series_writer_sample(w, 0, s);
 		}
 		written = series_writer_nsamples(w);
 		series_writer_end(w, START + 600, "success");
@@ -407,7 +490,7 @@ START_TEST(test_long_run_capped)
 	 * seconds either way, and the test stays short under ASan. */
 	for (int i = 0; i < 3 * 3600 * 5; i += i < 3000 ? 1 : 5) {
 		fake(s, i, 16);
-		series_writer_sample(w, s);
+		series_writer_sample(w, 0, s);
 	}
 	for (int i = 0; i < 2000; i++)
 		series_writer_fault(w, START + 10, i % 2 ? "remove" : "apply",
@@ -565,6 +648,7 @@ main(void)
 	tcase_add_test(tc, test_rates_and_quantiles);
 	tcase_add_test(tc, test_unknowns);
 	tcase_add_test(tc, test_damage);
+	tcase_add_test(tc, test_two_clients);
 	tcase_add_test(tc, test_bad_run_ids);
 	tcase_add_test(tc, test_ten_minutes);
 	tcase_add_test(tc, test_long_run_capped);
