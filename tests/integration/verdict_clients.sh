@@ -1,10 +1,12 @@
 #!/bin/bash
 # timing: runs alone (tests/lib/run-test.sh)
-# Issue 14, verdicts per client: two clients through the same built-in
+# Issue 14, verdicts per client: three clients through the same built-in
 # proxy meet one shortened partition. Client a has a breaker (it opens,
 # its errors are circuit_open); client b has none and no metrics port of
 # its own (port 0: the worker learns its real port from reliabd), so its
-# errors are timeouts at about its op timeout. The journal holds each
+# errors are timeouts at about its op timeout; client c is libmemcached
+# with auto-eject, which never ejects a server that accepts connections
+# (its calls time out, its keys stay). The journal holds each
 # client's figures, checks and verdict; the run fails because b did;
 # with --compare the same run succeeds (it completed) and the clients'
 # verdicts stay as they were. `show` prints them side by side, and so
@@ -28,15 +30,27 @@ rate = 200
 op_timeout = 1s
 breaker_consecutive_failures = 0
 breaker_failure_ratio = 0
+
+[loadgen c]
+kind = libmemcached
+workers = 4
+rate = 200
+op_timeout = 200ms
+server_failure_limit = 2
+retry_timeout = 1s
+remove_failed_servers = yes
+dead_timeout = 4s
 CONF
 } >"$T/reliabd.conf"
 
-b_metrics() { ctl --json status | jq -r '.clients[] | select(.name=="b") | .metrics'; }
+metrics_of() { ctl --json status | jq -r --arg n "$1" '.clients[] | select(.name==$n) | .metrics'; }
+b_metrics() { metrics_of b; }
 clients_up() {
-	for c in proxy scenario memcache1 memcache2 memcache3 loadgen:a loadgen:b; do
+	for c in proxy scenario memcache1 memcache2 memcache3 loadgen:a loadgen:b loadgen:c; do
 		child_running "$c" || return 1
 	done
-	curl -fsS "http://$(b_metrics)/metrics" | grep -q '^memcache_operations_total'
+	curl -fsS "http://$(b_metrics)/metrics" | grep -q '^memcache_operations_total' &&
+		curl -fsS "http://$(metrics_of c)/metrics" | grep -q '^memcache_operations_total'
 }
 bg reliabd "$B/reliabd" -c "$T/reliabd.conf"
 RPID=$BG_PID
@@ -46,6 +60,7 @@ case $BM in *:0|"") fail "b has no live metrics port: $BM" ;; esac
 sleep 1
 wait_for 10 loadgen_clean "127.0.0.1:$PL" || fail "client a keeps failing"
 wait_for 10 loadgen_clean "$BM" || fail "client b keeps failing"
+wait_for 10 loadgen_clean "$(metrics_of c)" || fail "client c keeps failing"
 # b's real port reached the worker when b came up, before any run (a
 # playlist started at boot runs on without a start-scenario).
 learned() { grep -q "client b: metrics at $BM\$" "$T/reliabd.log"; }
@@ -72,11 +87,12 @@ echo "  record: $(wc -c <<<"$plain") bytes (two clients, three servers)"
 cl() { jq -c ".clients[] | select(.name == \"$2\") | $3" <<<"$1"; }
 for r in "$plain"; do
 	echo "  $(jq -c '{status, reason, compare, clients: [.clients[] | {name, status,
-		errors: .phases.testing.errors, p99: .phases.testing.servers.memcache1.p99_ms}]}' <<<"$r")"
-	[ "$(jq -r '[.clients[].name] | join(" ")' <<<"$r")" = "a b" ] ||
+		errors: .phases.testing.errors, m1: .phases.testing.servers.memcache1}]}' <<<"$r")"
+	[ "$(jq -r '[.clients[].name] | join(" ")' <<<"$r")" = "a b c" ] ||
 		fail "clients: $(jq -c '[.clients[].name]' <<<"$r")"
-	# Each client has its own figures and a complete hypothesis table.
-	for c in a b; do
+	# Each client has its own figures and a complete hypothesis table
+	# (c, without breakers, has its breaker checks not judged).
+	for c in a b c; do
 		jq -c ".clients[] | select(.name == \"$c\")" <<<"$r" | checks_complete ||
 			fail "$c: a check lacks a figure: $(cl "$r" "$c" .checks)"
 	done
@@ -99,11 +115,23 @@ for r in "$plain"; do
 	[ "$(cl "$r" b .status)" = '"failed"' ] || fail "b: $(cl "$r" b .status)"
 	[ "$(cl "$r" b '[.checks[] | select(.check == "breaker_opens_within") | .result] | .[0]')" = '"failed"' ] ||
 		fail "b: breaker_opens_within did not fail"
+	# c, libmemcached with auto-eject: its calls on memcache1 time out
+	# at about its 200 ms op timeout, and it never refuses one: it
+	# never ejects memcache1 (a partitioned server accepts connections,
+	# and libmemcached 1.1.4 counts only failed connects toward its
+	# failure limit; docs/CLIENTS.md), so memcache1's keys stay there,
+	# failing, for the whole fault.
+	[ "$(cl "$r" c '(.phases.testing.errors.timeout // 0) > 0 and (.phases.testing.errors.circuit_open // 0) == 0')" = true ] ||
+		fail "c: errors $(cl "$r" c .phases.testing.errors)"
+	[ "$(cl "$r" c '.phases.testing.servers.memcache1 | .p99_ms >= 190 and .ops > 0 and .error_rate >= 0.5')" = true ] ||
+		fail "c: memcache1 in testing: $(cl "$r" c .phases.testing.servers.memcache1)"
+	[ "$(cl "$r" c '[.checks[] | select(.check == "breaker_opens_within") | .result] | .[0]')" = '"not_judged"' ] ||
+		fail "c: breaker_opens_within judged without breaker metrics"
 	# The top level is the first client's, as older readers read it.
 	[ "$(jq -c '[.checks, .figures, .phases]' <<<"$r")" = "$(cl "$r" a '[.checks, .figures, .phases]')" ] ||
 		fail "the top level is not client a's"
 done
-pass "each client has its own figures and verdict: a circuit_open and success, b timeouts and failed"
+pass "each client has its own figures and verdict: a circuit_open and success, b timeouts and failed, c (libmemcached) timeouts and memcache1 never ejected"
 
 # The run's verdict combines them: b failed, so the run failed, and the
 # reason names b; compared, the run completed, so it succeeded.
@@ -114,18 +142,18 @@ echo "  $(jq -c '{status, reason, compare, clients: [.clients[] | {name, status}
 [ "$(jq -r '.status + " " + (.compare | tostring)' <<<"$compared")" = "success true" ] ||
 	fail "compared run: $(jq -c '{status, reason, compare}' <<<"$compared")"
 [ "$(cl "$compared" b .status)" = '"failed"' ] || fail "compared: b: $(cl "$compared" b .status)"
-[ "$(jq -r .reason <<<"$compared")" = "compared: a $(cl "$compared" a .status | tr -d '"'), b failed" ] ||
+[ "$(jq -r .reason <<<"$compared")" = "compared: a $(cl "$compared" a .status | tr -d '"'), b failed, c $(cl "$compared" c .status | tr -d '"')" ] ||
 	fail "compared reason: $(jq .reason <<<"$compared")"
 pass "the run fails when a client fails; --compare: success, the verdicts informative"
 
 # show: the clients side by side, and the record as is with --json.
 sed 's/^/    /' "$T/show.txt"
 grep -q '^clients side by side$' "$T/show.txt" || fail "show: $(cat "$T/show.txt")"
-grep -Eq '^  CLIENT +a +b *$' "$T/show.txt" || fail "show: no client columns: $(cat "$T/show.txt")"
-grep -Eq '^  verdict +success +failed *$' "$T/show.txt" || fail "show: no verdicts row: $(cat "$T/show.txt")"
+grep -Eq '^  CLIENT +a +b +c *$' "$T/show.txt" || fail "show: no client columns: $(cat "$T/show.txt")"
+grep -Eq "^  verdict +success +failed +$(cl "$plain" c .status | tr -d '"') *\$" "$T/show.txt" || fail "show: no verdicts row: $(cat "$T/show.txt")"
 grep -Eq '^  testing by kind +circuit_open [0-9]+.* +timeout [0-9]+' "$T/show.txt" ||
 	fail "show: no errors by kind side by side: $(grep 'by kind' "$T/show.txt")"
-jq -e '.run.clients | length == 2' "$T/show.json" >/dev/null || fail "show --json: $(head -c 300 "$T/show.json")"
+jq -e '.run.clients | length == 3' "$T/show.json" >/dev/null || fail "show --json: $(head -c 300 "$T/show.json")"
 pass "show prints the clients side by side"
 
 # The report page: each client's verdict and figures a row, each check a
