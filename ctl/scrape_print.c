@@ -233,24 +233,33 @@ print_missing(FILE *f, const json_t *missing)
 	fputc('\n', f);
 }
 
-/* "m1,m2,m3", or "-"; "..." when the client has more. */
+/* "m1,m2,m3", or "-"; ",..." when the client has more, or when the
+ * names do not all fit: a name goes in whole or not at all, so a cut
+ * never splits a UTF-8 sequence. len must be at least 5. */
 static void
 servers_text(const json_t *m, char *buf, size_t len)
 {
 	const json_t *servers = json_object_get(m, "servers"), *s;
 	char one[PROM_VALUE_MAX];
-	size_t i, n = 0;
+	size_t i, n = 0, w;
+	int more = json_is_true(json_object_get(m, "servers_more"));
 
 	buf[0] = '\0';
 	json_array_foreach(servers, i, s) {
 		text_safe(json_string_value(s) ? json_string_value(s) : "",
 		    one, sizeof one);
-		if (n < len)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s",
-			    i ? "," : "", one[0] ? one : "\"\"");
+		w = (i ? 1 : 0) + (one[0] ? strlen(one) : 2);
+		/* Room for this name, then ",..." and the NUL. */
+		if (n + w + 5 > len) {
+			more = 1;
+			break;
+		}
+		n += (size_t)snprintf(buf + n, len - n, "%s%s",
+		    i ? "," : "", one[0] ? one : "\"\"");
 	}
-	if (json_is_true(json_object_get(m, "servers_more")) && n < len)
-		n += (size_t)snprintf(buf + n, len - n, ",...");
+	if (more)
+		n += (size_t)snprintf(buf + n, len - n, "%s...",
+		    n ? "," : "");
 	if (n == 0)
 		snprintf(buf, len, "-");
 }
