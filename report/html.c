@@ -139,18 +139,9 @@ put_checks(FILE *f, const json_t *r, int side)
 
 		fputs("<tr class=\"check ", f);
 		esc_html(f, res);
-		fputs("\" data-check=\"", f);
-		esc_html(f, html_str(c, "check"));
-		fputs("\"><td>", f);
-		esc_html(f, html_str(c, "check"));
-		fputs("</td><td>", f);
-		esc_html(f, html_str(c, "phase"));
-		fputs("</td><td>", f);
-		esc_html(f, json_is_string(json_object_get(c, "server")) ?
-		    html_str(c, "server") : "all");
-		fputs("</td><td class=\"expected\">", f);
-		esc_number(f, json_object_get(c, "expected"));
-		fputs("</td><td class=\"measured\">", f);
+		fputs("\"", f);
+		html_put_check_key(f, c);
+		fputs("<td class=\"measured\">", f);
 		esc_number(f, json_object_get(c, "measured"));
 		fputs("</td><td>", f);
 		esc_html(f, html_str(c, "unit"));
@@ -462,8 +453,6 @@ report_index_html(const json_t *runs, const json_t *live, size_t *len)
 	    "<th>peak error rate</th><th>time to recover (s)</th></tr>"
 	    "</thead><tbody>\n", f);
 	json_array_foreach((json_t *)runs, i, r) {
-		const json_t *fig = json_object_get(r, "figures");
-
 		fputs("<tr class=\"", f);
 		esc_html(f, html_str(r, "status"));
 		fputs("\"><td><a href=\"/run/", f);
@@ -474,15 +463,9 @@ report_index_html(const json_t *runs, const json_t *live, size_t *len)
 		esc_html(f, html_str(r, "scenario"));
 		fputs("</td><td>", f);
 		put_time(f, json_object_get(r, "started"));
-		fputs("</td><td class=\"result\">", f);
-		esc_html(f, html_str(r, "status"));
-		fputs("</td><td>", f);
-		esc_number(f, json_object_get(fig, "throughput_ratio"));
-		fputs("</td><td>", f);
-		esc_number(f, json_object_get(fig, "peak_error_rate"));
-		fputs("</td><td>", f);
-		esc_number(f, json_object_get(fig, "time_to_recover_s"));
-		fputs("</td></tr>\n", f);
+		fputs("</td>", f);
+		html_put_outcome(f, r);
+		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n</body></html>\n", f);
 	return finish(f, &buf, &n, len, 0);

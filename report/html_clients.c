@@ -48,6 +48,39 @@ html_clients(const json_t *series, const json_t *record,
 	return n;
 }
 
+void
+html_put_check_key(FILE *f, const json_t *c)
+{
+	fputs(" data-check=\"", f);
+	esc_html(f, html_str(c, "check"));
+	fputs("\"><td>", f);
+	esc_html(f, html_str(c, "check"));
+	fputs("</td><td>", f);
+	esc_html(f, html_str(c, "phase"));
+	fputs("</td><td>", f);
+	esc_html(f, json_is_string(json_object_get(c, "server")) ?
+	    html_str(c, "server") : "all");
+	fputs("</td><td class=\"expected\">", f);
+	esc_number(f, json_object_get(c, "expected"));
+	fputs("</td>", f);
+}
+
+void
+html_put_outcome(FILE *f, const json_t *r)
+{
+	const json_t *fig = json_object_get(r, "figures");
+
+	fputs("<td class=\"result\">", f);
+	esc_html(f, html_str(r, "status"));
+	fputs("</td><td>", f);
+	esc_number(f, json_object_get(fig, "throughput_ratio"));
+	fputs("</td><td>", f);
+	esc_number(f, json_object_get(fig, "peak_error_rate"));
+	fputs("</td><td>", f);
+	esc_number(f, json_object_get(fig, "time_to_recover_s"));
+	fputs("</td>", f);
+}
+
 /* The checks of one client entry (an array, or NULL). */
 static const json_t *
 checks_of(const json_t *cl)
@@ -97,8 +130,6 @@ html_put_clients(FILE *f, const json_t *record)
 	    "</th><th>time to recover (s)</th><th>why</th></tr></thead>"
 	    "<tbody>\n", f);
 	json_array_foreach(list, i, c) {
-		const json_t *fig = json_object_get(c, "figures");
-
 		if (i == SIDE_CLIENTS_MAX)
 			break;
 		fputs("<tr class=\"", f);
@@ -107,15 +138,9 @@ html_put_clients(FILE *f, const json_t *record)
 		esc_html(f, html_str(c, "name"));
 		fputs("\"><td>", f);
 		esc_html(f, html_str(c, "name"));
-		fputs("</td><td class=\"result\">", f);
-		esc_html(f, html_str(c, "status"));
-		fputs("</td><td>", f);
-		esc_number(f, json_object_get(fig, "throughput_ratio"));
-		fputs("</td><td>", f);
-		esc_number(f, json_object_get(fig, "peak_error_rate"));
-		fputs("</td><td>", f);
-		esc_number(f, json_object_get(fig, "time_to_recover_s"));
-		fputs("</td><td>", f);
+		fputs("</td>", f);
+		html_put_outcome(f, c);
+		fputs("<td>", f);
 		esc_html(f, html_str(c, "reason"));
 		fputs("</td></tr>\n", f);
 	}
@@ -129,18 +154,9 @@ check_row(FILE *f, const json_t *list, const json_t *key)
 	const json_t *cl, *c;
 	size_t i;
 
-	fputs("<tr class=\"check\" data-check=\"", f);
-	esc_html(f, html_str(key, "check"));
-	fputs("\"><td>", f);
-	esc_html(f, html_str(key, "check"));
-	fputs("</td><td>", f);
-	esc_html(f, html_str(key, "phase"));
-	fputs("</td><td>", f);
-	esc_html(f, json_is_string(json_object_get(key, "server")) ?
-	    html_str(key, "server") : "all");
-	fputs("</td><td class=\"expected\">", f);
-	esc_number(f, json_object_get(key, "expected"));
-	fputs("</td><td>", f);
+	fputs("<tr class=\"check\"", f);
+	html_put_check_key(f, key);
+	fputs("<td>", f);
 	esc_html(f, html_str(key, "unit"));
 	fputs("</td>", f);
 	json_array_foreach(list, i, cl) {

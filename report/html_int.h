@@ -14,6 +14,13 @@ const char *html_str(const json_t *o, const char *key);
  * number returned. 0 or 1: one chart a panel. */
 size_t html_clients(const json_t *series, const json_t *record,
     const char **names, size_t max);
+/* What a hypothesis row says of check `c` whoever measured it: the
+ * rest of its <tr> tag (data-check) and its check, phase, server and
+ * expected cells. */
+void html_put_check_key(FILE *f, const json_t *c);
+/* A record's (or a client entry's) verdict, throughput ratio, peak
+ * error rate and time to recover, as four cells. */
+void html_put_outcome(FILE *f, const json_t *r);
 /* Each client's verdict and figures, a row each. */
 void html_put_clients(FILE *f, const json_t *record);
 /* The hypothesis table: a row a check, each client's measured value and
