@@ -182,6 +182,14 @@ START_TEST(side_by_side)
 	ck_assert_ptr_nonnull(strstr(html, "id=\"chart-history\""));
 	ck_assert_ptr_null(strstr(html, "<script><script>"));
 	free(html);
+	/* Live (no record yet): a chart a client from the series, no
+	 * verdicts to show. */
+	p.record = NULL;
+	html = report_html(&p, &len);
+	ck_assert_ptr_nonnull(html);
+	ck_assert_ptr_nonnull(strstr(html, "id=\"chart-ops-1\""));
+	ck_assert_ptr_null(strstr(html, "client-verdicts"));
+	free(html);
 	json_decref(r);
 	json_decref(s);
 }
