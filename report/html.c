@@ -374,7 +374,7 @@ finish(FILE *f, char **buf, size_t *n, size_t *len, int failed)
 char *
 report_html(const struct report_page *p, size_t *len)
 {
-	const char *scenario, *clients[8];
+	const char *scenario, *clients[HTML_CLIENTS_MAX];
 	char *buf = NULL;
 	size_t n = 0, nclients;
 	FILE *f;

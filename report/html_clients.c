@@ -11,10 +11,8 @@
 #include "escape.h"
 #include "html_int.h"
 
-/* A record holds at most 8 clients and 96 checks a client; a damaged
- * one with more shows the first ones, and matching its checks stays
- * cheap. */
-#define SIDE_CLIENTS_MAX 8
+/* A record holds at most 96 checks a client; a damaged one with more
+ * shows the first ones, and matching its checks stays cheap. */
 #define SIDE_CHECKS_MAX 256
 
 const char *
@@ -130,7 +128,7 @@ html_put_clients(FILE *f, const json_t *record)
 	    "</th><th>time to recover (s)</th><th>why</th></tr></thead>"
 	    "<tbody>\n", f);
 	json_array_foreach(list, i, c) {
-		if (i == SIDE_CLIENTS_MAX)
+		if (i == HTML_CLIENTS_MAX)
 			break;
 		fputs("<tr class=\"", f);
 		esc_html(f, html_str(c, "status"));
@@ -160,7 +158,7 @@ check_row(FILE *f, const json_t *list, const json_t *key)
 	esc_html(f, html_str(key, "unit"));
 	fputs("</td>", f);
 	json_array_foreach(list, i, cl) {
-		if (i == SIDE_CLIENTS_MAX)
+		if (i == HTML_CLIENTS_MAX)
 			break;
 		c = find_check(cl, key);
 		fputs("<td class=\"measured\">", f);
@@ -185,7 +183,7 @@ html_put_checks_side(FILE *f, const json_t *record)
 	fputs("<table id=\"checks\" class=\"by-client\"><thead><tr><th>check</th>"
 	    "<th>phase</th><th>server</th><th>expected</th><th>unit</th>", f);
 	json_array_foreach(list, i, cl) {
-		if (i == SIDE_CLIENTS_MAX)
+		if (i == HTML_CLIENTS_MAX)
 			break;
 		fputs("<th colspan=\"2\" data-client=\"", f);
 		esc_html(f, html_str(cl, "name"));
@@ -198,7 +196,7 @@ html_put_checks_side(FILE *f, const json_t *record)
 	 * clients are judged on the same expect, and an older or damaged
 	 * entry may lack some. */
 	json_array_foreach(list, i, cl) {
-		if (i == SIDE_CLIENTS_MAX)
+		if (i == HTML_CLIENTS_MAX)
 			break;
 		json_array_foreach(checks_of(cl), j, c) {
 			int seen = 0;

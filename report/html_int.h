@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* Clients a page shows side by side: a record holds at most 8
+ * (CONFIG_MAX_CLIENTS); a damaged one with more shows the first ones. */
+#define HTML_CLIENTS_MAX 8
+
 /* o's string member `key`, or "" when it is absent or not a string. */
 const char *html_str(const json_t *o, const char *key);
 /* The clients a page charts side by side: the series meta's "clients"
