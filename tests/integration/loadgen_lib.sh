@@ -18,13 +18,15 @@ start_three() {
 }
 
 # start_loadgen ARGS...: reliabd-loadgen in the background with /metrics on
-# a free port; sets LG_PID and LG_URL once it serves.
+# a free port; sets LG_PID and LG_URL once it serves. Its log is
+# $T/loadgen.log, or $T/$LG_NAME.log when a test runs a second one.
 start_loadgen() {
-	bg loadgen "$LOADGEN" "${SERVER_ARGS[@]}" --metrics=127.0.0.1:0 "$@"
+	local name=${LG_NAME:-loadgen}
+	bg "$name" "$LOADGEN" "${SERVER_ARGS[@]}" --metrics=127.0.0.1:0 "$@"
 	LG_PID=$BG_PID
-	wait_for 10 grep -q 'serving /metrics on' "$T/loadgen.log" ||
-		fail "loadgen did not start serving /metrics"
-	LG_URL="http://$(sed -n 's/.*serving \/metrics on \([^ ]*\).*/\1/p' "$T/loadgen.log" | head -n 1)/metrics"
+	wait_for 10 grep -q 'serving /metrics on' "$T/$name.log" ||
+		fail "$name did not start serving /metrics"
+	LG_URL="http://$(sed -n 's/.*serving \/metrics on \([^ ]*\).*/\1/p' "$T/$name.log" | head -n 1)/metrics"
 }
 
 # scrape FILE: one /metrics exposition into FILE.
