@@ -144,12 +144,15 @@ key_shares() {
 }
 
 # start_rogue PORT MODE: mc_rogue on PORT; sets ROGUE_PID. set_mode MODE
-# switches it (file, then SIGHUP) and waits until it says so.
+# switches it (file, then SIGHUP) and waits until it says so. Its files
+# are $T/rogue.*, or $T/$ROGUE_NAME.* for a second one (which set_mode
+# does not switch).
 start_rogue() {
-	echo "$2" >"$T/rogue.mode"
-	bg rogue "$ROGUE" "$1" "$T/rogue.mode"
+	local name=${ROGUE_NAME:-rogue}
+	echo "$2" >"$T/$name.mode"
+	bg "$name" "$ROGUE" "$1" "$T/$name.mode"
 	ROGUE_PID=$BG_PID
-	wait_for 10 port_open "$1" || fail "mc_rogue did not start"
+	wait_for 10 port_open "$1" || fail "$name (mc_rogue) did not start"
 }
 rogue_says() { [ "$(grep -c "mode=$1\$" "$T/rogue.log")" -ge "$2" ]; }
 set_mode() {

@@ -20,11 +20,10 @@ source "$top_srcdir/tests/integration/loadgen_lib.sh"
 source "$top_srcdir/tests/integration/loadgen_iso_lib.sh"
 need curl memcached
 
-start_two_and_rogue
+# The control's m3 first: ROGUE_PID is then the one set_mode switches.
 read -r CTL_ROGUE_PORT <<<"$(free_ports 1)"
-echo good >"$T/rogue_ctl.mode"
-bg rogue_ctl "$ROGUE" "$CTL_ROGUE_PORT" "$T/rogue_ctl.mode"
-wait_for 10 port_open "$CTL_ROGUE_PORT" || fail "control mc_rogue did not start"
+ROGUE_NAME=rogue_ctl start_rogue "$CTL_ROGUE_PORT" good
+start_two_and_rogue
 # About 500 calls/s to m3, each held 230 ms: some 120 workers busy there.
 # A modest rate: the test's own load must not be what delays the timers.
 LG_ARGS=(--rate=1500 --workers=512 --keys=1000 --workload=mixed
